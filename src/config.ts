@@ -1,0 +1,102 @@
+// Every setting of the pipeline, in one typed, validated schema, read from the environment in one
+// place. Temporal's own connection settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+// TLS) are read by @temporalio/envconfig, in the ecosystem's own form, not here.
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const configSchema = z.object({
+  /** local: folders, child processes, the embedded dev server. oci: Object Storage and Container Instances. */
+  mode: z.enum(['local', 'oci']).default('local'),
+  /** Local state: the dev server database, bucket folders, job logs. */
+  dataDir: z.string().default('.data'),
+  taskQueue: z.string().default('transcode'),
+  /** Object Storage namespace (local mode: any name; it only appears in URIs and events). */
+  namespace: z.string().default('local'),
+  /** Buckets whose uploads start runs; events from any other bucket are ignored. */
+  sourceBuckets: csv.default(['media-in']),
+  destBucket: z.string().default('media-out'),
+  destPrefix: z.string().default(''),
+  preset: z.enum(['default', 'seed']).default('default'),
+  formats: csv.pipe(z.array(z.enum(['hls', 'dash'])).min(1)).default(['hls', 'dash']),
+  parallelism: z.enum(['single', 'per-rendition']).default('single'),
+  segmentFormat: z.enum(['cmaf', 'ts']).default('cmaf'),
+  limits: z.object({
+    maxBytes: z.coerce.number().int().positive().default(50 * 1024 ** 3),
+    maxDurationSec: z.coerce.number().positive().default(6 * 3600),
+    maxWidth: z.coerce.number().int().positive().default(7680),
+    maxHeight: z.coerce.number().int().positive().default(4320),
+  }),
+  job: z.object({
+    /** Fresh container instances tried per job before the workflow fails. */
+    maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+    /** Upper bound of one transcoder run. */
+    timeoutSec: z.coerce.number().int().positive().default(4 * 3600),
+    pollSec: z.coerce.number().positive().default(2),
+  }),
+  dev: z.object({
+    port: z.coerce.number().int().positive().default(7233),
+    uiPort: z.coerce.number().int().positive().default(8233),
+    /** Path of the `temporal` CLI; found on PATH or in Python's scripts folder when empty. */
+    temporalBin: z.string().optional(),
+  }),
+  verbose: bool.default(false),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variable of each setting; the README's configuration reference is generated from this. */
+export const ENV_NAMES = {
+  mode: 'OCI_TRANSCODE_MODE',
+  dataDir: 'OCI_TRANSCODE_DATA_DIR',
+  taskQueue: 'OCI_TRANSCODE_TASK_QUEUE',
+  namespace: 'OCI_TRANSCODE_NAMESPACE',
+  sourceBuckets: 'OCI_TRANSCODE_SOURCE_BUCKETS',
+  destBucket: 'OCI_TRANSCODE_DEST_BUCKET',
+  destPrefix: 'OCI_TRANSCODE_DEST_PREFIX',
+  preset: 'OCI_TRANSCODE_PRESET',
+  formats: 'OCI_TRANSCODE_FORMATS',
+  parallelism: 'OCI_TRANSCODE_PARALLELISM',
+  segmentFormat: 'OCI_TRANSCODE_SEGMENT_FORMAT',
+  'limits.maxBytes': 'OCI_TRANSCODE_MAX_BYTES',
+  'limits.maxDurationSec': 'OCI_TRANSCODE_MAX_DURATION_SEC',
+  'limits.maxWidth': 'OCI_TRANSCODE_MAX_WIDTH',
+  'limits.maxHeight': 'OCI_TRANSCODE_MAX_HEIGHT',
+  'job.maxAttempts': 'OCI_TRANSCODE_JOB_MAX_ATTEMPTS',
+  'job.timeoutSec': 'OCI_TRANSCODE_JOB_TIMEOUT_SEC',
+  'job.pollSec': 'OCI_TRANSCODE_JOB_POLL_SEC',
+  'dev.port': 'OCI_TRANSCODE_DEV_PORT',
+  'dev.uiPort': 'OCI_TRANSCODE_DEV_UI_PORT',
+  'dev.temporalBin': 'OCI_TRANSCODE_TEMPORAL_BIN',
+  verbose: 'OCI_TRANSCODE_VERBOSE',
+} as const;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Builds the nested input object from the environment, then validates it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [path, variable] of Object.entries(ENV_NAMES)) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    const [head, leaf] = path.split('.') as [string, string | undefined];
+    if (leaf === undefined) raw[head] = value;
+    else raw[head] = { ...(raw[head] as Record<string, unknown> | undefined), [leaf]: value };
+  }
+  for (const section of ['limits', 'job', 'dev']) raw[section] ??= {};
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.') as keyof typeof ENV_NAMES;
+      return `  ${ENV_NAMES[key] ?? key}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, ...overrides };
+}

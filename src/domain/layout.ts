@@ -1,0 +1,54 @@
+// Where every output object lives. One place decides names, so the transcoder, the workflow,
+// the verifier and the starter (which must ignore our own writes) always agree.
+import type { DestRef, SourceRef } from './types.js';
+
+export const MASTER_PLAYLIST = 'master.m3u8';
+export const DASH_MANIFEST = 'manifest.mpd';
+export const JOB_RECORD = 'job.json';
+export const THUMBNAIL_FOLDER = 'thumbnails/';
+
+/** FNV-1a, 32 bit: a tiny deterministic hash usable inside workflow code (no crypto there). */
+export function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
+
+/**
+ * Media of one upload version live in their own folder under the stream prefix, so a newer upload
+ * of the same name never mixes segments with an older run, and masters switch versions atomically.
+ */
+export function versionFolder(etag: string | undefined): string {
+  return `v-${fnv1a(etag ?? 'unversioned')}`;
+}
+
+export function normalizePrefix(prefix: string | undefined): string {
+  if (!prefix) return '';
+  return prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+/** The folder of one source's stream: `<prefix><object>/`, as the original pipeline did. */
+export function streamPrefix(dest: DestRef, object: string): string {
+  return `${normalizePrefix(dest.prefix)}${object}/`;
+}
+
+/** The original's poster location: `<prefix>thumbnails/<object>_thumb.png`, bucket-relative. */
+export function thumbnailPng(dest: DestRef, object: string): string {
+  return `${normalizePrefix(dest.prefix)}${THUMBNAIL_FOLDER}${object}_thumb.png`;
+}
+
+// The names below are relative to the stream prefix.
+export const mediaFolder = (version: string, renditionId: string): string => `${version}/${renditionId}/`;
+export const mediaPlaylist = (version: string, renditionId: string): string => `${mediaFolder(version, renditionId)}playlist.m3u8`;
+export const renditionsFile = (version: string, jobId: string): string => `${version}/renditions/${jobId}.json`;
+export const posterJpeg = (version: string): string => `${version}/poster.jpg`;
+export const storyboardImage = (version: string): string => `${version}/storyboard.jpg`;
+export const storyboardVtt = (version: string): string => `${version}/storyboard.vtt`;
+
+/** Everything one source produces, for cleanup and for the starter's own-output check. */
+export function outputsOf(dest: DestRef, source: Pick<SourceRef, 'object'>): { streamPrefix: string; thumbnail: string } {
+  return { streamPrefix: streamPrefix(dest, source.object), thumbnail: thumbnailPng(dest, source.object) };
+}
