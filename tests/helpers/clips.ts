@@ -1,0 +1,143 @@
+// Short generated test clips (ffmpeg lavfi), made once and cached under .data/test-clips/.
+// Never downloads: every source the suites use is synthesised here.
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const CLIP_DIR = resolve('.data/test-clips');
+
+export type ClipKind =
+  | 'landscape'
+  | 'portrait'
+  | 'no-audio'
+  | 'audio-only'
+  | 'surround'
+  | 'odd-size'
+  | 'non-square'
+  | 'rotated'
+  | 'hevc-10bit'
+  | 'vfr';
+
+export interface ClipOptions {
+  seconds?: number;
+  width?: number;
+  height?: number;
+  fps?: number;
+}
+
+const video = (w: number, h: number, fps: number, s: number): string[] => [
+  '-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=${fps}:duration=${s}`,
+];
+const tone = (s: number, layout = 'stereo'): string[] => [
+  '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${s},aformat=channel_layouts=${layout}`,
+];
+const x264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '30'];
+const aac = ['-c:a', 'aac', '-b:a', '96k'];
+
+function recipe(kind: ClipKind, o: Required<ClipOptions>): { ext: string; args: string[] } {
+  const { seconds: s, width: w, height: h, fps } = o;
+  switch (kind) {
+    case 'landscape':
+      return { ext: 'mp4', args: [...video(w, h, fps, s), ...tone(s), ...x264, ...aac, '-shortest'] };
+    case 'portrait':
+      return { ext: 'mp4', args: [...video(h, w, fps, s), ...tone(s), ...x264, ...aac, '-shortest'] };
+    case 'no-audio':
+      return { ext: 'mp4', args: [...video(w, h, fps, s), ...x264] };
+    case 'audio-only':
+      return { ext: 'm4a', args: [...tone(s), ...aac] };
+    case 'surround':
+      return { ext: 'mp4', args: [...video(w, h, fps, s), ...tone(s, '5.1'), ...x264, '-c:a', 'aac', '-b:a', '256k', '-shortest'] };
+    case 'odd-size':
+      // x264 refuses odd sizes in 4:2:0, so the source is lossless FFV1 in Matroska.
+      return {
+        ext: 'mkv',
+        args: [...video(w, h, fps, s), ...tone(s), '-vf', `scale=${w + 1}:${h + 1},format=yuv444p`, '-c:v', 'ffv1', ...aac, '-shortest'],
+      };
+    case 'non-square':
+      // Anamorphic 16:9 DVD-style frame: 720x480 stored, shown 853x480.
+      return { ext: 'mp4', args: [...video(720, 480, fps, s), ...tone(s), '-vf', 'setsar=32/27', ...x264, ...aac, '-shortest'] };
+    case 'rotated':
+      // A phone recording: landscape pixels with a 90 degree display matrix.
+      // ffmpeg 5.1 writes the rotate tag only when stream-copying: see makeClip's remux step.
+      return { ext: 'mp4', args: [...video(w, h, fps, s), ...tone(s), ...x264, ...aac, '-shortest'] };
+    case 'hevc-10bit':
+      return {
+        ext: 'mp4',
+        args: [...video(w, h, fps, s), ...tone(s), '-c:v', 'libx265', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le',
+          '-tag:v', 'hvc1', '-x265-params', 'log-level=error', ...aac, '-shortest'],
+      };
+    case 'vfr':
+      // Drops two of every three frames in the second half: frame durations vary.
+      return {
+        ext: 'mp4',
+        args: [...video(w, h, fps, s), ...tone(s), '-vf', `select='lt(t\\,${s / 2})+not(mod(n\\,3))'`, '-fps_mode', 'vfr',
+          ...x264, ...aac, '-shortest'],
+      };
+  }
+}
+
+async function cached(key: string, ext: string, make: (tmp: string) => Promise<void>): Promise<string> {
+  const hash = createHash('sha1').update(key).digest('hex').slice(0, 12);
+  const path = join(CLIP_DIR, `${hash}.${ext}`);
+  if (existsSync(path)) return path;
+  await mkdir(CLIP_DIR, { recursive: true });
+  const tmp = `${path}.${process.pid}.${randomBytes(3).toString('hex')}.tmp.${ext}`;
+  try {
+    await make(tmp);
+    await rename(tmp, path); // atomic: parallel test files never see a half-written clip
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  return path;
+}
+
+/** Absolute path of a generated clip of the given kind (default 4 s, 640x360, 30 fps). */
+export async function makeClip(kind: ClipKind, options: ClipOptions = {}): Promise<string> {
+  const o = { seconds: 4, width: 640, height: 360, fps: 30, ...options };
+  const { ext, args } = recipe(kind, o);
+  return cached(JSON.stringify({ kind, o, args }), ext, async (tmp) => {
+    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, tmp]);
+    if (kind === 'rotated') {
+      const plain = `${tmp}.plain.${ext}`;
+      await rename(tmp, plain);
+      await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', plain, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', tmp]);
+      await rm(plain, { force: true });
+    }
+  });
+}
+
+export type BadInputKind = 'zero-bytes' | 'random-bytes' | 'text' | 'truncated-mp4' | 'image' | 'no-streams';
+
+/** Files that are not usable media, each named .mp4 as an uploader might. */
+export async function makeBadInput(kind: BadInputKind): Promise<string> {
+  return cached(`bad:${kind}`, 'mp4', async (tmp) => {
+    switch (kind) {
+      case 'zero-bytes':
+        return writeFile(tmp, '');
+      case 'random-bytes':
+        return writeFile(tmp, randomBytes(64 * 1024));
+      case 'text':
+        return writeFile(tmp, 'This is not a video, just a text file someone named .mp4.\n'.repeat(50));
+      case 'truncated-mp4': {
+        const whole = await readFile(await makeClip('landscape'));
+        return writeFile(tmp, whole.subarray(0, Math.floor(whole.length / 3)));
+      }
+      case 'image':
+        await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240',
+          '-frames:v', '1', '-f', 'image2', '-c:v', 'png', tmp]);
+        return;
+      case 'no-streams': {
+        // A valid MP4 holding only a subtitle track: readable, but nothing to stream.
+        const srt = `${tmp}.srt`;
+        await writeFile(srt, '1\n00:00:00,000 --> 00:00:01,000\nhello\n');
+        await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', srt, '-c:s', 'mov_text', '-f', 'mp4', tmp]);
+        await rm(srt, { force: true });
+        return;
+      }
+    }
+  });
+}
