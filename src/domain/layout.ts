@@ -44,6 +44,8 @@ export function thumbnailPng(dest: DestRef, object: string): string {
 export const mediaFolder = (version: string, renditionId: string): string => `${version}/${renditionId}/`;
 export const mediaPlaylist = (version: string, renditionId: string): string => `${mediaFolder(version, renditionId)}playlist.m3u8`;
 export const renditionsFile = (version: string, jobId: string): string => `${version}/renditions/${jobId}.json`;
+/** The PNG poster before publishing copies it to thumbnailPng(); verified like any other output. */
+export const posterPng = (version: string): string => `${version}/poster.png`;
 export const posterJpeg = (version: string): string => `${version}/poster.jpg`;
 export const storyboardImage = (version: string): string => `${version}/storyboard.jpg`;
 export const storyboardVtt = (version: string): string => `${version}/storyboard.vtt`;

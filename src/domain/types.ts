@@ -174,9 +174,8 @@ export interface RenditionsFile {
 }
 
 export interface ThumbnailSet {
-  /** Bucket-relative name of the original-style PNG poster (thumbnails/<object>_thumb.png). */
+  /** Stream-relative names (see domain/layout). The PNG is copied to thumbnails/<object>_thumb.png on publish. */
   png?: string;
-  /** Stream-relative names. */
   jpeg?: string;
   storyboard?: { image: string; vtt: string; tileWidth: number; tileHeight: number; intervalSec: number };
 }
