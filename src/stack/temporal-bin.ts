@@ -14,9 +14,10 @@ function executable(path: string | undefined): path is string {
 }
 
 export function findTemporalBin(options: { explicit?: string; dataDir?: string } = {}): string {
-  if (options.explicit) {
-    if (executable(options.explicit)) return options.explicit;
-    throw new Error(`temporal CLI not executable at ${options.explicit} (OCI_TRANSCODE_TEMPORAL_BIN)`);
+  const explicit = options.explicit;
+  if (explicit) {
+    if (executable(explicit)) return explicit;
+    throw new Error(`temporal CLI not executable at ${String(explicit)} (OCI_TRANSCODE_TEMPORAL_BIN)`);
   }
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const candidate = join(dir, 'temporal');

@@ -1,0 +1,86 @@
+// Turns each new, fully written file in a local source-bucket folder into the create-object event a
+// real bucket would emit, and hands it to the same starter handler the OCI function runs.
+// chokidar's awaitWriteFinish waits until the size stops changing, so a slow `cp` is one event, not
+// a burst of half-written ones; temporary files (the store's atomic-write staging) are ignored.
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { ObjectInfo } from '../ports.js';
+import { createObjectEvent, type CreateObjectEvent } from './object-event.js';
+
+export interface BucketWatcherOptions {
+  /** Folder holding one folder per bucket. */
+  bucketsDir: string;
+  /** Source buckets to watch. */
+  buckets: string[];
+  namespace: string;
+  /** The store's head: its eTag goes into the event, as Object Storage's does. */
+  head: (bucket: string, name: string) => Promise<ObjectInfo | undefined>;
+  deliver: (event: CreateObjectEvent) => Promise<void>;
+  /** Names (relative to the bucket) that are staging files, never objects. */
+  isTemporary?: (name: string) => boolean;
+  /** How long a file's size must stay unchanged before it counts as written. */
+  stabilityMs?: number;
+  onError?: (error: Error, context: string) => void;
+}
+
+export interface BucketWatcher {
+  /** The event path for one object, as if the file had just appeared (tests use it to redeliver). */
+  emit(bucket: string, name: string): Promise<CreateObjectEvent | undefined>;
+  close(): Promise<void>;
+}
+
+/** Dot files, editor backups and common partial-download suffixes are never objects. */
+export function defaultTemporary(name: string): boolean {
+  const base = basename(name);
+  return base.startsWith('.') || base.endsWith('~') || /\.(tmp|temp|part|partial|crdownload|swp)$/i.test(base);
+}
+
+export async function watchBuckets(o: BucketWatcherOptions): Promise<BucketWatcher> {
+  const isTemporary = o.isTemporary ?? defaultTemporary;
+  const dirs = o.buckets.map((bucket) => ({ bucket, dir: join(o.bucketsDir, bucket) }));
+  for (const { dir } of dirs) await mkdir(dir, { recursive: true });
+  const onError = o.onError ?? ((error: Error, context: string) => console.error(`[watcher] ${context}: ${error.message}`));
+
+  const emit = async (bucket: string, name: string): Promise<CreateObjectEvent | undefined> => {
+    const info = await o.head(bucket, name);
+    if (!info) return undefined; // removed again before we looked: a real bucket would not emit either
+    const event = createObjectEvent({
+      namespace: o.namespace,
+      bucket,
+      object: name,
+      etag: info.etag,
+      eventID: randomUUID(),
+      eventTime: new Date(),
+    });
+    await o.deliver(event);
+    return event;
+  };
+
+  const locate = (path: string): { bucket: string; name: string } | undefined => {
+    for (const { bucket, dir } of dirs) {
+      const rel = relative(dir, path);
+      if (rel && !rel.startsWith('..')) return { bucket, name: rel.split(sep).join('/') };
+    }
+    return undefined;
+  };
+
+  const watcher: FSWatcher = watch(
+    dirs.map((d) => d.dir),
+    {
+      ignoreInitial: true,
+      awaitWriteFinish: { stabilityThreshold: o.stabilityMs ?? 400, pollInterval: 100 },
+      ignored: (path, stats) => Boolean(stats?.isFile()) && isTemporary(locate(path)?.name ?? basename(path)),
+    },
+  );
+  const onFile = (path: string): void => {
+    const where = locate(path);
+    if (!where || isTemporary(where.name)) return;
+    emit(where.bucket, where.name).catch((error: unknown) => onError(error as Error, `event for ${where.bucket}/${where.name}`));
+  };
+  // A new name is 'add'; an upload over an existing name (rename onto it) is 'change'.
+  watcher.on('add', onFile).on('change', onFile).on('error', (error) => onError(error as Error, 'watch'));
+  await new Promise<void>((resolve) => watcher.once('ready', resolve));
+  return { emit, close: () => watcher.close() };
+}
