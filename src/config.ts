@@ -37,6 +37,8 @@ export const configSchema = z.object({
     /** Upper bound of one transcoder run. */
     timeoutSec: z.coerce.number().int().positive().default(4 * 3600),
     pollSec: z.coerce.number().positive().default(2),
+    /** Wait before the second attempt of a failed job; doubles for each further attempt (capped at 10 min). */
+    backoffSec: z.coerce.number().min(0).default(10),
   }),
   dev: z.object({
     port: z.coerce.number().int().positive().default(7233),
@@ -69,6 +71,7 @@ export const ENV_NAMES = {
   'job.maxAttempts': 'OCI_TRANSCODE_JOB_MAX_ATTEMPTS',
   'job.timeoutSec': 'OCI_TRANSCODE_JOB_TIMEOUT_SEC',
   'job.pollSec': 'OCI_TRANSCODE_JOB_POLL_SEC',
+  'job.backoffSec': 'OCI_TRANSCODE_JOB_BACKOFF_SEC',
   'dev.port': 'OCI_TRANSCODE_DEV_PORT',
   'dev.uiPort': 'OCI_TRANSCODE_DEV_UI_PORT',
   'dev.temporalBin': 'OCI_TRANSCODE_TEMPORAL_BIN',

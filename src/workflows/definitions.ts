@@ -52,3 +52,30 @@ export interface TranscodeMemo {
   etag?: string;
   preset: string;
 }
+
+/** What a running awaitJob activity reports to its own run, so `progress` answers per-job percent. */
+export interface JobProgressUpdate {
+  jobId: string;
+  attempt: number;
+  percent: number;
+}
+
+/** Internal: sent by the awaitJob activity (throttled), not by operators. */
+export const jobProgressSignal = defineSignal<[JobProgressUpdate]>('job-progress');
+
+/** Result of a completed `transcode` run; names are relative to the destination bucket. */
+export interface TranscodeResult {
+  source: string;
+  etag: string;
+  version: string;
+  bucket: string;
+  streamPrefix: string;
+  hls?: string;
+  dash?: string;
+  thumbnail?: string;
+  record: string;
+  renditions: string[];
+  durationSec: number;
+  /** Fresh job instances each plan job took (1 = no retry). */
+  attempts: Record<string, number>;
+}
