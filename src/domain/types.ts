@@ -148,6 +148,8 @@ export interface RenditionMeta {
   frameRate?: number;
   channels?: number;
   sampleRate?: number;
+  /** BCP 47 / ISO 639 language of an audio rendition when the source tags one (HLS LANGUAGE, DASH lang). */
+  language?: string;
   /** Peak segment bit rate in bits per second (HLS BANDWIDTH). */
   peakBitrate: number;
   /** Average bit rate in bits per second (HLS AVERAGE-BANDWIDTH, DASH bandwidth). */
@@ -188,3 +190,41 @@ export type TranscoderEvent =
 
 /** Exit codes of the transcoder command (sysexits.h). */
 export const EXIT = { OK: 0, BAD_INPUT: 65, TRANSIENT: 75 } as const;
+
+// ---- run record ------------------------------------------------------------------------------------
+
+export type RunOutcome = 'succeeded' | 'failed' | 'canceled';
+
+/** `job.json` at the stream prefix: what the last run of this source did (written by the workflow). */
+export interface JobRecord {
+  schema: 1;
+  outcome: RunOutcome;
+  error?: string;
+  workflow: { id: string; runId: string };
+  source: SourceRef & { sizeBytes?: number };
+  dest: DestRef;
+  plan?: {
+    version: string;
+    preset: PresetName;
+    formats: StreamFormat[];
+    segmentFormat: SegmentFormat;
+    durationSec: number;
+    video: { id: string; width: number; height: number; bitrate: number }[];
+    audio?: { id: string; bitrate: number; channels: number };
+    jobs: { id: string; videoIds: string[]; audio: boolean; attempts: number }[];
+  };
+  renditions?: {
+    id: string;
+    kind: 'video' | 'audio';
+    codecs: string;
+    width?: number;
+    height?: number;
+    averageBitrate: number;
+    peakBitrate: number;
+    segments: number;
+    durationSec: number;
+  }[];
+  /** Names relative to the destination bucket. */
+  outputs?: { hls?: string; dash?: string; thumbnail?: string };
+  timings: { startedAt: string; finishedAt: string; totalSec: number; stages: Record<string, number> };
+}

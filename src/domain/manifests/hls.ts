@@ -1,0 +1,129 @@
+// HLS playlists (RFC 8216) from the transcoder's rendition metadata. Pure: also runs in workflow code.
+//
+// Shapes we accept:
+// - cmaf: fMP4 segments; video and audio are separate renditions; audio becomes an EXT-X-MEDIA group.
+// - ts: MPEG-TS. Either audio is a separate rendition (same shape as cmaf, audio playlist of TS/AAC
+//   segments), or the transcoder muxed audio into every video variant: then it lists only video
+//   renditions whose `codecs` already name both codecs ("avc1.64001f,mp4a.40.2") and whose bitrates
+//   include the audio; the master then has no audio group.
+import type { RenditionMeta, SegmentFormat } from '../types.js';
+import { ManifestError, escapePath, relativeUri, segmentSeconds } from './uri.js';
+
+const AUDIO_GROUP = 'audio';
+
+/** RFC 8216 4.3.3.1: each EXTINF rounded to the nearest integer must not exceed it; ceil keeps strict players happy too. */
+export function targetDuration(durations: number[]): number {
+  const longest = Math.max(...durations);
+  // The millisecond slack keeps float noise (5.0000000001) from bumping the target by a whole second.
+  return Math.max(1, Math.round(longest), Math.ceil(longest - 0.001));
+}
+
+function checkRendition(r: RenditionMeta, segmentFormat: SegmentFormat): void {
+  if (r.segments.length === 0) throw new ManifestError(`rendition ${r.id}: no segments`);
+  if (segmentFormat === 'cmaf' && !r.initSegment) throw new ManifestError(`rendition ${r.id}: fMP4 needs an initSegment`);
+  for (const s of r.segments) {
+    const seconds = segmentSeconds(r.timescale, s);
+    if (!(seconds > 0) || !Number.isFinite(seconds)) throw new ManifestError(`rendition ${r.id}: segment ${s.uri} has duration ${seconds}`);
+  }
+}
+
+/** A VOD media playlist, stored at `r.playlist`; every URI in it is relative to that folder. */
+export function renderMediaPlaylist(r: RenditionMeta, segmentFormat: SegmentFormat): string {
+  checkRendition(r, segmentFormat);
+  const durations = r.segments.map((s) => segmentSeconds(r.timescale, s));
+  const lines = [
+    '#EXTM3U',
+    // 6 is the floor for EXT-X-MAP without I-frames only; 7 is what fMP4 packagers write. TS needs 3 for float EXTINF.
+    `#EXT-X-VERSION:${segmentFormat === 'cmaf' ? 7 : 3}`,
+    `#EXT-X-TARGETDURATION:${targetDuration(durations)}`,
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+    // 0 is the RFC's implicit default; written anyway so validators and humans need not know that.
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-INDEPENDENT-SEGMENTS',
+  ];
+  if (segmentFormat === 'cmaf' && r.initSegment) lines.push(`#EXT-X-MAP:URI="${relativeUri(r.playlist, r.initSegment)}"`);
+  r.segments.forEach((s, i) => {
+    // Six decimals: microsecond precision, as ffmpeg writes; sums stay within a frame of the DASH timeline.
+    lines.push(`#EXTINF:${(durations[i] ?? 0).toFixed(6)},`, relativeUri(r.playlist, s.uri));
+  });
+  lines.push('#EXT-X-ENDLIST', '');
+  return lines.join('\n');
+}
+
+const quoted = (value: string): string => {
+  if (/["\r\n]/.test(value)) throw new ManifestError(`HLS quoted-string cannot contain quotes or line breaks: ${JSON.stringify(value)}`);
+  return `"${value}"`;
+};
+
+const hasAudioCodec = (codecs: string): boolean => codecs.split(',').some((c) => c.trim().startsWith('mp4a') || c.trim().startsWith('ac-3') || c.trim().startsWith('ec-3'));
+
+/**
+ * Order of the variants. AVPlayer and hls.js (startLevel auto) begin playback with the FIRST listed
+ * variant; shaka and dash players ignore order. So the first entry is a "start" variant: the best one
+ * whose peak fits 3 Mbit/s (startup on an average connection without a stall; the ABR then climbs or
+ * drops within a segment or two), then the rest in descending bandwidth, as operators read it.
+ */
+export const START_VARIANT_MAX_BPS = 3_000_000;
+
+function variantOrder<T extends { bandwidth: number }>(variants: T[]): T[] {
+  const descending = [...variants].sort((a, b) => b.bandwidth - a.bandwidth);
+  const start = descending.find((v) => v.bandwidth <= START_VARIANT_MAX_BPS) ?? descending[descending.length - 1];
+  return start ? [start, ...descending.filter((v) => v !== start)] : [];
+}
+
+/** The master playlist, stored at the stream prefix (media playlist names are relative to it already). */
+export function renderMasterPlaylist(renditions: RenditionMeta[]): string {
+  const video = renditions.filter((r) => r.kind === 'video');
+  const audios = renditions.filter((r) => r.kind === 'audio');
+  if (video.length === 0 && audios.length === 0) throw new ManifestError('master playlist: no renditions');
+  if (audios.length > 1) throw new ManifestError(`master playlist: expected at most one audio rendition, got ${audios.map((a) => a.id).join(', ')}`);
+  const audio = audios[0];
+  const fmp4 = renditions.some((r) => r.initSegment);
+  const lines = ['#EXTM3U', `#EXT-X-VERSION:${fmp4 ? 7 : 3}`, '#EXT-X-INDEPENDENT-SEGMENTS'];
+
+  if (video.length === 0 && audio) {
+    // Audio-only source: one variant that is the audio playlist itself.
+    lines.push(
+      `#EXT-X-STREAM-INF:BANDWIDTH=${Math.ceil(audio.peakBitrate)},AVERAGE-BANDWIDTH=${Math.ceil(audio.averageBitrate)},CODECS=${quoted(audio.codecs)}`,
+      escapePath(audio.playlist),
+      '',
+    );
+    return lines.join('\n');
+  }
+
+  const grouped = audio !== undefined && video.every((v) => !hasAudioCodec(v.codecs));
+  if (audio && grouped) {
+    const attrs = [
+      'TYPE=AUDIO',
+      `GROUP-ID=${quoted(AUDIO_GROUP)}`,
+      ...(audio.language ? [`LANGUAGE=${quoted(audio.language)}`] : []),
+      `NAME=${quoted(audio.language ?? 'Audio')}`,
+      'DEFAULT=YES',
+      'AUTOSELECT=YES',
+      ...(audio.channels ? [`CHANNELS=${quoted(String(audio.channels))}`] : []),
+      `URI=${quoted(escapePath(audio.playlist))}`,
+    ];
+    lines.push(`#EXT-X-MEDIA:${attrs.join(',')}`);
+  }
+
+  const variants = video.map((v) => {
+    for (const field of ['width', 'height', 'frameRate'] as const) {
+      if (!(Number(v[field]) > 0)) throw new ManifestError(`rendition ${v.id}: ${field} missing for a video variant`);
+    }
+    const withAudio = grouped && audio;
+    const bandwidth = Math.ceil(v.peakBitrate + (withAudio ? audio.peakBitrate : 0));
+    const average = Math.ceil(v.averageBitrate + (withAudio ? audio.averageBitrate : 0));
+    const attrs = [
+      `BANDWIDTH=${bandwidth}`,
+      `AVERAGE-BANDWIDTH=${average}`,
+      `RESOLUTION=${v.width}x${v.height}`,
+      `FRAME-RATE=${(v.frameRate ?? 0).toFixed(3)}`,
+      `CODECS=${quoted(withAudio ? `${v.codecs},${audio.codecs}` : v.codecs)}`,
+      ...(withAudio ? [`AUDIO=${quoted(AUDIO_GROUP)}`] : []),
+    ];
+    return { bandwidth, lines: [`#EXT-X-STREAM-INF:${attrs.join(',')}`, escapePath(v.playlist)] };
+  });
+  for (const v of variantOrder(variants)) lines.push(...v.lines);
+  lines.push('');
+  return lines.join('\n');
+}
