@@ -34,6 +34,8 @@ export interface DevServer {
   /** Resolves with the exit code when the server process ends, for whatever reason. */
   exited: Promise<number | null>;
   stop(): Promise<void>;
+  /** Last resort from a process 'exit' hook, where nothing asynchronous runs any more. */
+  killNow(): void;
 }
 
 /** True when nothing listens on host:port right now (we can bind it ourselves). */
@@ -106,7 +108,9 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   }
   const address = `${DEV_HOST}:${o.port}`;
   const uiUrl = `http://${DEV_HOST}:${o.uiPort}`;
-  const child = spawn(o.bin, devServerArgs(o), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: Ctrl-C in the terminal reaches only `dev`, which then stops the worker
+  // before the server, instead of the server vanishing under a worker that is still draining.
+  const child = spawn(o.bin, devServerArgs(o), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const recent: string[] = [];
   linesOf(child, (line) => {
     recent.push(line);
@@ -140,5 +144,8 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     throw new DevServerError(`${(error as Error).message}${output ? `\n${output}` : ''}`);
   }
   if (child.pid === undefined) throw new DevServerError('the Temporal dev server did not start');
-  return { pid: child.pid, address, uiUrl, exited, stop };
+  const killNow = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  return { pid: child.pid, address, uiUrl, exited, stop, killNow };
 }

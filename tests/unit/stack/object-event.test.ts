@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseObjectEvent } from '../../../src/domain/events.js';
 import { createObjectEvent, CREATE_OBJECT_EVENT_TYPE } from '../../../src/stack/object-event.js';
 
 describe('createObjectEvent', () => {
@@ -30,5 +31,17 @@ describe('createObjectEvent', () => {
 
   it('round-trips through JSON unchanged (it travels as a request body)', () => {
     expect(JSON.parse(JSON.stringify(event))).toEqual(event);
+  });
+
+  it('is read by the starter\'s own parser as a request for that exact upload', () => {
+    const parsed = parseObjectEvent(JSON.stringify(event), { sourceBuckets: ['media-in'], destBucket: 'media-out', destPrefix: '' });
+    expect(parsed).toEqual({
+      kind: 'request',
+      eventId: 'delivery-1',
+      request: {
+        source: { namespace: 'local', bucket: 'media-in', object: 'trips/my clip #1.mp4', etag: 'etag-123' },
+        dest: { bucket: 'media-out', prefix: '' },
+      },
+    });
   });
 });

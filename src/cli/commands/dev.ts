@@ -1,0 +1,33 @@
+// `oci-transcode dev`: the whole local stack in the foreground until Ctrl-C (or `oci-transcode stop`).
+import { loadConfig } from '../../config.js';
+import { startStack } from '../../stack/stack.js';
+import { bucketDir } from '../../stack/paths.js';
+
+export async function dev(): Promise<void> {
+  const config = loadConfig();
+  const log = (line: string): void => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
+  const stack = await startStack(config, log);
+  const { state, paths } = stack;
+  const sources = config.sourceBuckets.map((b) => bucketDir(paths, b)).join(', ');
+  console.log(
+    [
+      '',
+      `Temporal Web UI   ${state.uiUrl}/namespaces/${state.namespace}/workflows`,
+      `Temporal server   ${state.address} (namespace ${state.namespace}, task queue ${state.taskQueue})`,
+      `Source bucket     ${sources}   <- drop media files here, or: npx oci-transcode run <file>`,
+      `Outputs           ${bucketDir(paths, config.destBucket)}`,
+      'Stop with Ctrl-C or `npx oci-transcode stop`.',
+      '',
+    ].join('\n'),
+  );
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // A second Ctrl-C means "now": skip the graceful drain.
+    if (++signals > 1) process.exit(130);
+    void stack.stop(`${signal} received`);
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  await stack.stopped;
+  log('[stack] stopped');
+  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+}

@@ -1,0 +1,100 @@
+// `oci-transcode run <file>`: the one-shot for a new user. Starts the stack if needed, uploads the
+// file into the source bucket (the watcher's event starts the run, as in the cloud), follows the
+// run with a progress bar and prints where the outputs and the run's Web UI page are.
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { loadConfig, type Config } from '../../config.js';
+import { LocalFolderStore } from '../../adapters/local/object-store.js';
+import { workflowIdFor } from '../../domain/events.js';
+import { connectClient, ensureStack, stopStack } from '../../stack/control.js';
+import { followRun, waitForRun, webUiRunUrl, type RunOutcome } from '../../stack/follow.js';
+import { bucketDir, stackPaths } from '../../stack/paths.js';
+import { ProgressLine } from '../../stack/progress-bar.js';
+import type { TranscodeResult } from '../../workflows/definitions.js';
+import { CliError } from './cli-error.js';
+
+export interface RunOptions {
+  name?: string;
+  stop?: boolean;
+  /** Seconds to wait for the watcher's event to start a run. */
+  startTimeout?: number;
+}
+
+/** Why an upload started nothing, from the stack's event journal (the starter's own answer). */
+async function starterAnswer(eventsFile: string, bucket: string, object: string, etag: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(eventsFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.trimEnd().split('\n').reverse();
+  for (const line of lines) {
+    try {
+      const entry = JSON.parse(line) as { bucket?: string; object?: string; etag?: string; outcome?: string; reason?: string };
+      if (entry.bucket === bucket && entry.object === object && entry.etag === etag) {
+        return `${entry.outcome ?? 'unknown'}${entry.reason ? `: ${entry.reason}` : ''}`;
+      }
+    } catch {
+      // a torn line: skip
+    }
+  }
+  return undefined;
+}
+
+function describeOutputs(config: Config, result: TranscodeResult): string[] {
+  const root = bucketDir(stackPaths(config.dataDir), result.bucket);
+  const rows: [string, string | undefined][] = [
+    ['HLS master', result.hls], ['DASH manifest', result.dash], ['thumbnail', result.thumbnail], ['job record', result.record],
+  ];
+  return rows.filter((row): row is [string, string] => Boolean(row[1])).map(([label, name]) => `  ${label.padEnd(14)} ${join(root, name)}`);
+}
+
+export async function runFile(file: string, options: RunOptions = {}): Promise<RunOutcome> {
+  const config = loadConfig();
+  const path = resolve(file);
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new CliError(`no such file: ${path}`);
+  if (!info.isFile()) throw new CliError(`not a regular file: ${path}`);
+  const bucket = config.sourceBuckets[0]!;
+  const object = options.name ?? basename(path);
+  const paths = stackPaths(config.dataDir);
+
+  const { state, started } = await ensureStack(paths.dataDir);
+  console.log(started ? `Started the local stack in the background (log: ${paths.logFile}).` : `Using the running local stack (pid ${state.pid}).`);
+  const { client, close } = await connectClient(state);
+  try {
+    const store = new LocalFolderStore(paths.bucketsDir, config.namespace);
+    const uploaded = await store.putFile(bucket, object, path);
+    console.log(`Uploaded ${path} -> ${bucketDir(paths, bucket)}/${object} (eTag ${uploaded.etag})`);
+    const workflowId = workflowIdFor({ namespace: config.namespace, bucket, object });
+    const found = await waitForRun(client, workflowId, { etag: uploaded.etag, timeoutMs: (options.startTimeout ?? 30) * 1000 });
+    if (!found) {
+      const answer = await starterAnswer(paths.eventsFile, bucket, object, uploaded.etag);
+      throw new CliError(answer
+        ? `the upload started no run: the starter answered ${answer}`
+        : `no run started for ${bucket}/${object} within ${options.startTimeout ?? 30} s; see ${paths.logFile}`);
+    }
+    console.log(`Run ${workflowId}\n  ${webUiRunUrl(state.uiUrl, state.namespace, workflowId, found.runId)}`);
+    const line = new ProgressLine(process.stdout);
+    const outcome = await followRun(client, workflowId, { onProgress: (p) => line.update(p) });
+    line.done();
+    const page = webUiRunUrl(state.uiUrl, state.namespace, workflowId, outcome.runId);
+    if (outcome.status !== 'COMPLETED') {
+      throw new CliError(`run ${outcome.status.toLowerCase()}: ${outcome.reason ?? 'no reason given'}\n  Web UI: ${page}`);
+    }
+    const result = outcome.result as TranscodeResult;
+    console.log(['Published:', ...describeOutputs(config, result), `Web UI: ${page}`].join('\n'));
+    return outcome;
+  } finally {
+    await close();
+    if (options.stop && started) {
+      await stopStack(paths.dataDir);
+      console.log('Stopped the local stack.');
+    } else if (options.stop) {
+      console.log('The stack was already running before this command, so it keeps running; stop it with `npx oci-transcode stop`.');
+    } else {
+      console.log(`The stack keeps running so you can browse the Web UI (${state.uiUrl}); stop it with \`npx oci-transcode stop\`.`);
+    }
+  }
+}

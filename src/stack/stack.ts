@@ -1,0 +1,142 @@
+// The local embedded stack in one process: the Temporal dev server (child), a worker with local
+// adapters (folder buckets, child-process jobs) and a watcher that turns new files in the source
+// bucket folders into create-object events for the same starter handler the OCI function runs.
+import { appendFile, mkdir } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Config } from '../config.js';
+import { LocalFolderStore } from '../adapters/local/object-store.js';
+import { createLocalJobRunner } from '../adapters/local/job-runner.js';
+import { handleEvent } from '../starter-fn/handler.js';
+import { createTemporalStarter } from '../starter-fn/temporal-starter.js';
+import { createWorker } from '../worker/create-worker.js';
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { DEV_HOST, startDevServer, type DevServer } from './dev-server.js';
+import { CLI_ENTRY, REPO_ROOT, stackPaths, type StackPaths } from './paths.js';
+import { claimState, releaseState, updateState, type StackState } from './state.js';
+import { findTemporalBin } from './temporal-bin.js';
+import { watchBuckets, type BucketWatcher } from './watcher.js';
+
+export const STACK_NAMESPACE = 'default';
+
+export class StackAlreadyRunningError extends Error {
+  override readonly name = 'StackAlreadyRunningError';
+  constructor(readonly other: StackState) {
+    super(`a stack is already running for ${other.dataDir} (pid ${other.pid}, Web UI ${other.uiUrl}); stop it with \`npx oci-transcode stop\``);
+  }
+}
+
+export interface RunningStack {
+  state: StackState;
+  paths: StackPaths;
+  store: LocalFolderStore;
+  client: Client;
+  watcher: BucketWatcher;
+  /** Resolves when the stack stops for any reason (stop(), the server or worker dying). */
+  stopped: Promise<void>;
+  stop(reason?: string): Promise<void>;
+}
+
+/** The environment a transcoder container gets from its image: only what running programs need. */
+function jobBaseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR']) if (process.env[key]) env[key] = process.env[key];
+  return env;
+}
+
+export async function startStack(config: Config, log: (line: string) => void = console.log): Promise<RunningStack> {
+  const paths = stackPaths(config.dataDir);
+  await mkdir(paths.bucketsDir, { recursive: true });
+  const { port, uiPort } = config.dev;
+  let state: StackState = {
+    schema: 1, pid: process.pid, ready: false, address: `${DEV_HOST}:${port}`, port, uiPort,
+    uiUrl: `http://${DEV_HOST}:${uiPort}`, namespace: STACK_NAMESPACE, taskQueue: config.taskQueue,
+    dataDir: paths.dataDir, startedAt: new Date().toISOString(),
+  };
+  const claim = await claimState(paths.stateFile, state);
+  if (!claim.claimed) throw new StackAlreadyRunningError(claim.other);
+
+  // Undo in reverse order; each step registers its own undo as soon as it exists.
+  const undo: (() => Promise<void>)[] = [];
+  let server: DevServer | undefined;
+  const onExit = (): void => server?.killNow();
+  process.once('exit', onExit);
+  const teardown = async (): Promise<void> => {
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        log(`[stack] while stopping: ${(error as Error).message}`);
+      }
+    }
+    undo.length = 0;
+    await releaseState(paths.stateFile, process.pid);
+    process.off('exit', onExit);
+  };
+
+  try {
+    const bin = findTemporalBin({ explicit: config.dev.temporalBin, dataDir: paths.dataDir });
+    log(`[stack] starting the Temporal dev server (${bin}) on ${state.address}`);
+    server = await startDevServer({
+      bin, dbFile: paths.dbFile, port, uiPort, namespace: STACK_NAMESPACE,
+      searchAttributes: Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((key) => [key.name, 'Keyword'])),
+      onLine: (line) => log(`[temporal] ${line}`),
+    });
+    const devServer = server;
+    undo.push(() => devServer.stop());
+    state = { ...state, serverPid: server.pid, uiUrl: server.uiUrl };
+    await updateState(paths.stateFile, state);
+
+    const store = new LocalFolderStore(paths.bucketsDir, config.namespace);
+    const jobs = createLocalJobRunner({
+      dataDir: paths.dataDir, bucketsDir: paths.bucketsDir, command: [process.execPath, CLI_ENTRY], env: jobBaseEnv(), cwd: REPO_ROOT,
+    });
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    undo.push(() => nativeConnection.close());
+    const worker = await createWorker({ connection: nativeConnection, namespace: STACK_NAMESPACE, config, store, jobs });
+    const workerRun = worker.run();
+    undo.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+    });
+
+    const connection = await Connection.connect({ address: server.address });
+    undo.push(() => connection.close());
+    const client = new Client({ connection, namespace: STACK_NAMESPACE });
+    const starter = createTemporalStarter(client, config);
+
+    const watcher = await watchBuckets({
+      bucketsDir: paths.bucketsDir, buckets: config.sourceBuckets, namespace: config.namespace,
+      head: (bucket, name) => store.head(bucket, name),
+      deliver: async (event) => {
+        const answer = await handleEvent(event, { starter, config });
+        const { resourceName: object, additionalDetails: d } = event.data;
+        log(`[watcher] ${d.bucketName}/${object} (eTag ${d.eTag}): ${answer.outcome}${'reason' in answer && answer.reason ? ` (${answer.reason})` : ''}`);
+        // The journal lets `run` explain an upload that started nothing.
+        const line = { time: event.eventTime, eventID: event.eventID, bucket: d.bucketName, object, etag: d.eTag, ...answer };
+        await appendFile(paths.eventsFile, `${JSON.stringify(line)}\n`);
+      },
+      onError: (error, context) => log(`[watcher] ${context}: ${error.message}`),
+    });
+    undo.push(() => watcher.close());
+
+    state = { ...state, ready: true };
+    await updateState(paths.stateFile, state);
+
+    let stopping: Promise<void> | undefined;
+    const stop = (reason?: string): Promise<void> => {
+      if (reason) log(`[stack] stopping: ${reason}`);
+      stopping ??= teardown();
+      return stopping;
+    };
+    // Either part dying takes the whole stack down: a half-running stack would accept uploads it never runs.
+    const stopped = Promise.race([
+      devServer.exited.then((code) => stop(`the Temporal dev server exited (code ${code})`)),
+      workerRun.then(() => stop(), (error: unknown) => stop(`the worker failed: ${(error as Error).message}`)),
+    ]).then(() => stopping);
+    return { state, paths, store, client, watcher, stopped, stop };
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+}
