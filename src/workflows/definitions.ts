@@ -51,6 +51,8 @@ export interface TranscodeMemo {
   source: string;
   etag?: string;
   preset: string;
+  /** Random id of the starter call that created the run: tells that call it started it, concurrent ones that they did not. */
+  starter?: string;
 }
 
 /** What a running awaitJob activity reports to its own run, so `progress` answers per-job percent. */
