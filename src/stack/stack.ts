@@ -5,14 +5,15 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config.js';
-import { LocalFolderStore } from '../adapters/local/object-store.js';
-import { createLocalJobRunner } from '../adapters/local/job-runner.js';
+import type { ObjectStore } from '../ports.js';
+import { decodeObjectPath } from '../adapters/local/safe-path.js';
 import { handleEvent } from '../starter-fn/handler.js';
 import { createTemporalStarter } from '../starter-fn/temporal-starter.js';
+import { openAdapters } from '../worker/adapters.js';
 import { createWorker } from '../worker/create-worker.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { DEV_HOST, startDevServer, type DevServer } from './dev-server.js';
-import { CLI_ENTRY, REPO_ROOT, stackPaths, type StackPaths } from './paths.js';
+import { stackPaths, type StackPaths } from './paths.js';
 import { claimState, releaseState, updateState, type StackState } from './state.js';
 import { findTemporalBin } from './temporal-bin.js';
 import { watchBuckets, type BucketWatcher } from './watcher.js';
@@ -29,19 +30,12 @@ export class StackAlreadyRunningError extends Error {
 export interface RunningStack {
   state: StackState;
   paths: StackPaths;
-  store: LocalFolderStore;
+  store: ObjectStore;
   client: Client;
   watcher: BucketWatcher;
   /** Resolves when the stack stops for any reason (stop(), the server or worker dying). */
   stopped: Promise<void>;
   stop(reason?: string): Promise<void>;
-}
-
-/** The environment a transcoder container gets from its image: only what running programs need. */
-function jobBaseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR']) if (process.env[key]) env[key] = process.env[key];
-  return env;
 }
 
 export async function startStack(config: Config, log: (line: string) => void = console.log): Promise<RunningStack> {
@@ -87,13 +81,13 @@ export async function startStack(config: Config, log: (line: string) => void = c
     state = { ...state, serverPid: server.pid, uiUrl: server.uiUrl };
     await updateState(paths.stateFile, state);
 
-    const store = new LocalFolderStore(paths.bucketsDir, config.namespace);
-    const jobs = createLocalJobRunner({
-      dataDir: paths.dataDir, bucketsDir: paths.bucketsDir, command: [process.execPath, CLI_ENTRY], env: jobBaseEnv(), cwd: REPO_ROOT,
-    });
+    // The worker process's own local adapters: folder buckets under <dataDir>/buckets, child-process jobs.
+    const adapters = await openAdapters({ ...config, mode: 'local', dataDir: paths.dataDir });
+    undo.push(() => adapters.close());
+    const { store, jobs, transcoderEnv } = adapters;
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     undo.push(() => nativeConnection.close());
-    const worker = await createWorker({ connection: nativeConnection, namespace: STACK_NAMESPACE, config, store, jobs });
+    const worker = await createWorker({ connection: nativeConnection, namespace: STACK_NAMESPACE, config, store, jobs, transcoderEnv });
     const workerRun = worker.run();
     undo.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -108,6 +102,8 @@ export async function startStack(config: Config, log: (line: string) => void = c
     const watcher = await watchBuckets({
       bucketsDir: paths.bucketsDir, buckets: config.sourceBuckets, namespace: config.namespace,
       head: (bucket, name) => store.head(bucket, name),
+      // The folder store maps unsafe names to escaped file names; map them back the same way.
+      nameOf: decodeObjectPath,
       deliver: async (event) => {
         const answer = await handleEvent(event, { starter, config });
         const { resourceName: object, additionalDetails: d } = event.data;

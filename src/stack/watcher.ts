@@ -4,7 +4,7 @@
 // a burst of half-written ones; temporary files (the store's atomic-write staging) are ignored.
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { ObjectInfo } from '../ports.js';
 import { createObjectEvent, type CreateObjectEvent } from './object-event.js';
@@ -18,6 +18,11 @@ export interface BucketWatcherOptions {
   /** The store's head: its eTag goes into the event, as Object Storage's does. */
   head: (bucket: string, name: string) => Promise<ObjectInfo | undefined>;
   deliver: (event: CreateObjectEvent) => Promise<void>;
+  /**
+   * The object name of a file, from its path segments under the bucket folder; undefined for a file
+   * that is no object. Default: the segments joined with '/'.
+   */
+  nameOf?: (segments: string[]) => string | undefined;
   /** Names (relative to the bucket) that are staging files, never objects. */
   isTemporary?: (name: string) => boolean;
   /** How long a file's size must stay unchanged before it counts as written. */
@@ -39,6 +44,7 @@ export function defaultTemporary(name: string): boolean {
 
 export async function watchBuckets(o: BucketWatcherOptions): Promise<BucketWatcher> {
   const isTemporary = o.isTemporary ?? defaultTemporary;
+  const nameOf = o.nameOf ?? ((segments: string[]) => segments.join('/'));
   const dirs = o.buckets.map((bucket) => ({ bucket, dir: join(o.bucketsDir, bucket) }));
   for (const { dir } of dirs) await mkdir(dir, { recursive: true });
   const onError = o.onError ?? ((error: Error, context: string) => console.error(`[watcher] ${context}: ${error.message}`));
@@ -61,7 +67,9 @@ export async function watchBuckets(o: BucketWatcherOptions): Promise<BucketWatch
   const locate = (path: string): { bucket: string; name: string } | undefined => {
     for (const { bucket, dir } of dirs) {
       const rel = relative(dir, path);
-      if (rel && !rel.startsWith('..')) return { bucket, name: rel.split(sep).join('/') };
+      if (!rel || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) continue;
+      const name = nameOf(rel.split(sep));
+      return name === undefined ? undefined : { bucket, name };
     }
     return undefined;
   };

@@ -6,6 +6,8 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalFolderStore } from '../../../src/adapters/local/object-store.js';
+import { decodeObjectPath } from '../../../src/adapters/local/safe-path.js';
 import type { ObjectInfo } from '../../../src/ports.js';
 import type { CreateObjectEvent } from '../../../src/stack/object-event.js';
 import { watchBuckets, type BucketWatcher } from '../../../src/stack/watcher.js';
@@ -94,5 +96,30 @@ describe('watchBuckets', () => {
     await rename(`${path}.tmp`, path);
     await until(() => events.length === 2);
     expect(events[1]!.data.additionalDetails.eTag).not.toBe(events[0]!.data.additionalDetails.eTag);
+  });
+});
+
+describe('watchBuckets over the folder store', () => {
+  it('reports the exact object name and eTag the store gives, for names the store has to escape', async () => {
+    const storeRoot = await mkdtemp(join(tmpdir(), 'watcher-store-'));
+    const store = new LocalFolderStore(storeRoot, 'local');
+    const seen: CreateObjectEvent[] = [];
+    const w = await watchBuckets({
+      bucketsDir: storeRoot, buckets: ['media-in'], namespace: 'local', stabilityMs: 200, nameOf: decodeObjectPath,
+      head: (b, n) => store.head(b, n),
+      deliver: (event) => Promise.resolve(void seen.push(event)),
+    });
+    try {
+      const name = '../%odd/ name.mp4';
+      const put = await store.put('media-in', name, 'body');
+      await until(() => seen.length === 1);
+      await sleep(500); // the store's staging file (outside the bucket folder) must not add a second event
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.data.resourceName).toBe(name);
+      expect(seen[0]!.data.additionalDetails.eTag).toBe(put.etag);
+    } finally {
+      await w.close();
+      await rm(storeRoot, { recursive: true, force: true });
+    }
   });
 });
