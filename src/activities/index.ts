@@ -1,0 +1,21 @@
+// The activities, bound to their ports: createActivities(deps) is what a Worker registers.
+// Workflows import only the types from here (see eslint.config.mjs).
+import type { ActivityDeps } from './deps.js';
+import { createInspect } from './inspect.js';
+import { createJobActivities } from './jobs.js';
+import { createPublishActivities } from './publish.js';
+import { createVerify } from './verify.js';
+
+export type { ActivityDeps } from './deps.js';
+export type * from './types.js';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    inspect: createInspect(deps),
+    ...createJobActivities(deps),
+    verify: createVerify(deps),
+    ...createPublishActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

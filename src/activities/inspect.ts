@@ -1,0 +1,68 @@
+// inspect: head and probe the source from the worker, before any job exists, so unusable input
+// fails in seconds with a specific, non-retryable error instead of inside a container.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { SourceProbe, TranscodeRequest } from '../domain/types.js';
+import { probeSource } from '../transcoder/probe.js';
+import { BadInputError } from '../transcoder/errors.js';
+import type { ActivityDeps } from './deps.js';
+import { resolveSettings, validateRequest } from './settings.js';
+import type { InspectResult } from './types.js';
+
+/** How long the read URL handed to ffprobe stays valid (OCI: a pre-authenticated request). */
+const READ_URL_TTL_SEC = 15 * 60;
+
+const badInput = (uri: string, message: string): ApplicationFailure =>
+  ApplicationFailure.nonRetryable(`${uri}: ${message}`, 'BadInput');
+
+export function createInspect(deps: ActivityDeps) {
+  return async function inspect(input: TranscodeRequest): Promise<InspectResult> {
+    const { store, config } = deps;
+    const request = validateRequest(input);
+    const { namespace, bucket, object } = request.source;
+    const uri = `oci://${namespace}/${bucket}/${object}`;
+    if (namespace !== store.namespace) {
+      throw ApplicationFailure.nonRetryable(
+        `${uri}: this worker serves namespace ${JSON.stringify(store.namespace)}, not ${JSON.stringify(namespace)}`,
+        'InvalidRequest',
+      );
+    }
+    const head = await store.head(bucket, object);
+    if (!head) throw ApplicationFailure.nonRetryable(`${uri}: no such object`, 'SourceNotFound');
+    const { limits } = config;
+    if (head.size === 0) throw badInput(uri, 'the file is empty (0 bytes)');
+    if (head.size > limits.maxBytes) {
+      throw badInput(uri, `the file is ${head.size} bytes, above the ${limits.maxBytes}-byte limit (OCI_TRANSCODE_MAX_BYTES)`);
+    }
+
+    const readable = await store.readUrl(bucket, object, READ_URL_TTL_SEC);
+    let probe: SourceProbe;
+    try {
+      probe = await probeSource(readable.url);
+    } catch (error) {
+      if (error instanceof BadInputError) throw badInput(uri, (error as Error).message);
+      throw error;
+    } finally {
+      // A leaked read URL would outlive the run: revoke it whatever happened.
+      await readable.dispose().catch((error: unknown) => Context.current().log.warn('could not revoke the read URL', { error: String(error) }));
+    }
+
+    if (probe.durationSec > limits.maxDurationSec) {
+      throw badInput(uri, `it lasts ${probe.durationSec.toFixed(1)} s, above the ${limits.maxDurationSec} s limit (OCI_TRANSCODE_MAX_DURATION_SEC)`);
+    }
+    const v = probe.video;
+    if (v && (v.displayWidth > limits.maxWidth || v.displayHeight > limits.maxHeight)) {
+      throw badInput(uri, `its picture is ${v.displayWidth}x${v.displayHeight}, above the ${limits.maxWidth}x${limits.maxHeight} limit`);
+    }
+    Context.current().log.info('inspected source', {
+      stage: 'inspecting',
+      source: uri,
+      etag: head.etag,
+      bytes: head.size,
+      durationSec: probe.durationSec,
+      video: v ? `${v.codec} ${v.displayWidth}x${v.displayHeight}@${v.fps.toFixed(2)}` : 'none',
+      audio: probe.audio ? `${probe.audio.codec} ${probe.audio.channels}ch` : 'none',
+    });
+    return { probe, etag: head.etag, size: head.size, settings: resolveSettings(request, config) };
+  };
+}

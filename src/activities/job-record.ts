@@ -1,0 +1,60 @@
+// job.json: the record of the last run of a source, beside its stream.
+import type { DestRef, JobRecord, Plan, RenditionMeta, RunOutcome, SourceRef } from '../domain/types.js';
+import type { RunFacts } from './types.js';
+
+export function planSummary(plan: Plan, attempts: Record<string, number>): NonNullable<JobRecord['plan']> {
+  const summary: NonNullable<JobRecord['plan']> = {
+    version: plan.version,
+    preset: plan.preset,
+    formats: plan.formats,
+    segmentFormat: plan.segmentFormat,
+    durationSec: plan.durationSec,
+    video: plan.video.map(({ id, width, height, bitrate }) => ({ id, width, height, bitrate })),
+    jobs: plan.jobs.map(({ id, videoIds, audio }) => ({ id, videoIds, audio, attempts: attempts[id] ?? 0 })),
+  };
+  if (plan.audio) summary.audio = { id: plan.audio.id, bitrate: plan.audio.bitrate, channels: plan.audio.channels };
+  return summary;
+}
+
+export function renditionsSummary(renditions: RenditionMeta[]): NonNullable<JobRecord['renditions']> {
+  return renditions.map((r) => {
+    const row: NonNullable<JobRecord['renditions']>[number] = {
+      id: r.id,
+      kind: r.kind,
+      codecs: r.codecs,
+      averageBitrate: r.averageBitrate,
+      peakBitrate: r.peakBitrate,
+      segments: r.segments.length,
+      durationSec: r.durationSec,
+    };
+    if (r.width !== undefined) row.width = r.width;
+    if (r.height !== undefined) row.height = r.height;
+    return row;
+  });
+}
+
+export function jobRecord(args: {
+  outcome: RunOutcome;
+  source: SourceRef;
+  dest: DestRef;
+  facts: RunFacts;
+  plan?: Plan | undefined;
+  renditions?: RenditionMeta[];
+  outputs?: JobRecord['outputs'];
+  error?: string | undefined;
+}): JobRecord {
+  const { outcome, source, dest, facts, plan } = args;
+  const record: JobRecord = {
+    schema: 1,
+    outcome,
+    workflow: facts.workflow,
+    source: facts.sizeBytes === undefined ? { ...source } : { ...source, sizeBytes: facts.sizeBytes },
+    dest,
+    timings: facts.timings,
+  };
+  if (args.error !== undefined) record.error = args.error;
+  if (plan) record.plan = planSummary(plan, facts.attempts);
+  if (args.renditions) record.renditions = renditionsSummary(args.renditions);
+  if (args.outputs) record.outputs = args.outputs;
+  return record;
+}

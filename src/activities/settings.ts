@@ -1,0 +1,52 @@
+// Validates a workflow request (it may come from `temporal workflow start --input`, not only from the
+// starter) and fills every default from the worker's config.
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { TranscodeRequest } from '../domain/types.js';
+import type { RunSettings } from './types.js';
+
+const name = z.string().min(1).max(1024);
+
+export const requestSchema = z.object({
+  source: z.object({
+    namespace: name,
+    bucket: name,
+    object: name.refine((o) => !o.endsWith('/'), 'is a folder marker, not a file'),
+    etag: z.string().min(1).optional(),
+  }),
+  dest: z
+    .object({
+      bucket: name,
+      prefix: z.string().max(512).refine((p) => !p.startsWith('/'), 'must not start with /').optional(),
+    })
+    .optional(),
+  preset: z.enum(['default', 'seed']).optional(),
+  formats: z.array(z.enum(['hls', 'dash'])).min(1).optional(),
+  parallelism: z.enum(['single', 'per-rendition']).optional(),
+  segmentFormat: z.enum(['cmaf', 'ts']).optional(),
+});
+
+/** Non-retryable 'InvalidRequest' naming every bad field. */
+export function validateRequest(request: unknown): TranscodeRequest {
+  const parsed = requestSchema.safeParse(request);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`);
+  throw ApplicationFailure.nonRetryable(`Invalid transcode request: ${lines.join('; ')}`, 'InvalidRequest');
+}
+
+export function resolveSettings(request: TranscodeRequest, config: Config): RunSettings {
+  return {
+    dest: { bucket: request.dest?.bucket ?? config.destBucket, prefix: request.dest ? (request.dest.prefix ?? '') : config.destPrefix },
+    preset: request.preset ?? config.preset,
+    formats: request.formats ?? config.formats,
+    parallelism: request.parallelism ?? config.parallelism,
+    segmentFormat: request.segmentFormat ?? config.segmentFormat,
+    job: {
+      maxAttempts: config.job.maxAttempts,
+      timeoutSec: config.job.timeoutSec,
+      pollSec: config.job.pollSec,
+      backoffSec: config.job.backoffSec,
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// Small helpers over the ObjectStore port shared by the activities: JSON in and out, full listings,
+// bounded-concurrency deletes. Nothing here knows about a particular backend.
+import { text } from 'node:stream/consumers';
+import type { ObjectInfo, ObjectStore } from '../ports.js';
+import { NotFoundError } from '../ports.js';
+
+export async function readText(store: ObjectStore, bucket: string, name: string): Promise<string | undefined> {
+  try {
+    return await text(await store.get(bucket, name));
+  } catch (error) {
+    if (error instanceof NotFoundError || (error instanceof Error && error.name === 'NotFoundError')) return undefined;
+    throw error;
+  }
+}
+
+export async function readJson<T>(store: ObjectStore, bucket: string, name: string): Promise<T | undefined> {
+  const body = await readText(store, bucket, name);
+  if (body === undefined) return undefined;
+  try {
+    return JSON.parse(body) as T;
+  } catch (error) {
+    throw new Error(`${bucket}/${name} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export async function putJson(store: ObjectStore, bucket: string, name: string, value: unknown): Promise<void> {
+  await store.put(bucket, name, `${JSON.stringify(value, null, 2)}\n`, { contentType: 'application/json', cacheControl: 'no-cache' });
+}
+
+/** Every object under a prefix, following the store's paging. */
+export async function listAll(store: ObjectStore, bucket: string, prefix: string): Promise<ObjectInfo[]> {
+  const all: ObjectInfo[] = [];
+  let start: string | undefined;
+  do {
+    const page = await store.list(bucket, prefix, start === undefined ? {} : { start });
+    all.push(...page.objects);
+    start = page.next;
+  } while (start !== undefined);
+  return all;
+}
+
+/** Runs fn over items with at most `limit` in flight; rejects with the first error after all settle. */
+export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item).catch((error: unknown) => errors.push(error));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (errors.length > 0) throw errors[0];
+}
+
+/** Deletes every object under prefix; returns how many there were. */
+export async function deletePrefix(store: ObjectStore, bucket: string, prefix: string): Promise<number> {
+  if (!prefix.endsWith('/')) throw new Error(`refusing to delete a prefix that is not a folder: ${prefix}`);
+  const objects = await listAll(store, bucket, prefix);
+  await forEachLimit(objects, 8, (o) => store.delete(bucket, o.name));
+  return objects.length;
+}
+
+export async function copyObject(store: ObjectStore, bucket: string, from: string, to: string, contentType?: string): Promise<void> {
+  await store.put(bucket, to, await store.get(bucket, from), contentType ? { contentType } : {});
+}

@@ -1,0 +1,101 @@
+// Inputs and results of the activities: the only shapes that cross between the workflow and the
+// worker, so they stay small (names and numbers, never media or segment lists).
+import type { DestRef, JobRecord, Parallelism, Plan, PresetName, RunOutcome, SegmentFormat, SourceProbe, SourceRef, StreamFormat } from '../domain/types.js';
+import type { JobHandle, JobPhase } from '../ports.js';
+
+/** The request with every default filled from the worker's config, so the workflow never reads config. */
+export interface RunSettings {
+  dest: { bucket: string; prefix: string };
+  preset: PresetName;
+  formats: StreamFormat[];
+  parallelism: Parallelism;
+  segmentFormat: SegmentFormat;
+  job: { maxAttempts: number; timeoutSec: number; pollSec: number; backoffSec: number };
+}
+
+export interface InspectResult {
+  probe: SourceProbe;
+  /** The source's current etag (may differ from the request's when a newer upload replaced it). */
+  etag: string;
+  size: number;
+  settings: RunSettings;
+}
+
+export interface StartJobInput {
+  source: SourceRef & { etag: string };
+  dest: DestRef;
+  plan: Plan;
+  jobId: string;
+  attempt: number;
+  /** `${workflowId}/${runId}/${jobId}/${attempt}`: a retried activity lands on the same job. */
+  idempotencyKey: string;
+  workflowId: string;
+  runId: string;
+}
+
+export interface AwaitJobInput {
+  handle: JobHandle;
+  jobId: string;
+  attempt: number;
+  pollSec: number;
+}
+
+export interface JobOutcome {
+  phase: Extract<JobPhase, 'succeeded' | 'failed' | 'gone'>;
+  exitCode?: number;
+  /** The transcoder's own error lines (its JSON error events, else the last lines of its output). */
+  errorLines: string[];
+  message?: string;
+}
+
+export interface DeleteJobsInput {
+  handles: JobHandle[];
+  /** Also delete any job carrying these tags (a start whose handle never reached the workflow). */
+  sweepTags?: Record<string, string>;
+}
+
+export interface OutputsInput {
+  source: SourceRef & { etag: string };
+  dest: DestRef;
+  plan: Plan;
+}
+
+export interface VerifyResult {
+  renditions: number;
+  segments: number;
+}
+
+/** What the workflow knows about the run, for job.json. */
+export type RunFacts = Pick<JobRecord, 'workflow' | 'timings'> & {
+  sizeBytes?: number;
+  attempts: Record<string, number>;
+};
+
+export type PublishResult =
+  | {
+      status: 'published';
+      hls?: string;
+      dash?: string;
+      thumbnail?: string;
+      record: string;
+      renditions: string[];
+      /** Version folders of older uploads removed after the masters switched. */
+      removedVersions: string[];
+    }
+  /** The source changed under us (a newer upload): nothing was published. */
+  | { status: 'superseded'; etag: string };
+
+export interface DiscardInput {
+  source: SourceRef;
+  dest: DestRef;
+  plan?: Plan;
+  outcome: Exclude<RunOutcome, 'succeeded'> | 'superseded';
+  error?: string;
+  facts: RunFacts;
+}
+
+export interface DiscardResult {
+  /** Objects of this version deleted (0 when the published masters still point at it). */
+  removedObjects: number;
+  recordWritten: boolean;
+}

@@ -1,0 +1,39 @@
+// verify: every job's renditions.json, media playlist and segment exists, is non-empty and matches
+// the plan and the probe. domain/verify.ts decides; this activity only gathers the facts.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { renditionsFile, streamPrefix } from '../domain/layout.js';
+import type { RenditionsFile } from '../domain/types.js';
+import { verifyOutputs } from '../domain/verify.js';
+import type { ActivityDeps } from './deps.js';
+import { listAll, readJson, readText } from './store-io.js';
+import type { OutputsInput, VerifyResult } from './types.js';
+
+export function createVerify(deps: ActivityDeps) {
+  return async function verify(input: OutputsInput): Promise<VerifyResult> {
+    const { store } = deps;
+    const { dest, plan, source } = input;
+    const prefix = streamPrefix(dest, source.object);
+    const listing = (await listAll(store, dest.bucket, `${prefix}${plan.version}/`)).map((o) => ({ ...o, name: o.name.slice(prefix.length) }));
+    const found = await Promise.all(plan.jobs.map((job) => readJson<RenditionsFile>(store, dest.bucket, prefix + renditionsFile(plan.version, job.id))));
+    const files = found.filter((f): f is RenditionsFile => f !== undefined);
+    const playlists: Record<string, string> = {};
+    for (const r of files.flatMap((f) => f.renditions)) {
+      const text = await readText(store, dest.bucket, prefix + r.playlist);
+      if (text !== undefined) playlists[r.playlist] = text;
+    }
+    const problems = verifyOutputs({ plan, files, listing, playlists });
+    if (problems.length > 0) {
+      const lines = problems.map((p) => p.message);
+      throw ApplicationFailure.nonRetryable(
+        `Outputs failed verification (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n- ${lines.slice(0, 30).join('\n- ')}`,
+        'VerifyFailed',
+        problems.slice(0, 200),
+      );
+    }
+    const renditions = files.reduce((n, f) => n + f.renditions.length, 0);
+    const segments = files.reduce((n, f) => n + f.renditions.reduce((m, r) => m + r.segments.length, 0), 0);
+    Context.current().log.info('outputs verified', { stage: 'verifying', renditions, segments, objects: listing.length });
+    return { renditions, segments };
+  };
+}

@@ -1,0 +1,45 @@
+// The two ports for the configured mode: folders and child processes locally, Object Storage and
+// Container Instances on OCI (loaded only in that mode, so the local path never needs the OCI SDK).
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLocalJobRunner } from '../adapters/local/job-runner.js';
+import { LocalFolderStore } from '../adapters/local/object-store.js';
+import type { Config } from '../config.js';
+import type { JobRunner, ObjectStore } from '../ports.js';
+
+export interface Adapters {
+  store: ObjectStore;
+  jobs: JobRunner;
+  transcoderEnv: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** The CLI entry a local job runs, like the transcoder image's entrypoint. */
+export const TRANSCODER_BIN = fileURLToPath(new URL('../../bin/oci-transcode.js', import.meta.url));
+
+/** What a container image would provide: a search path, a home, a temp dir, a locale; nothing else. */
+export function baseJobEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+  return Object.fromEntries(keep.flatMap((k) => (env[k] === undefined ? [] : [[k, env[k]]])));
+}
+
+/** Settings the transcoder reads from its environment wherever it runs. */
+export function transcoderEnv(config: Config): Record<string, string> {
+  return config.verbose ? { OCI_TRANSCODE_VERBOSE: 'true' } : {};
+}
+
+export async function openAdapters(config: Config): Promise<Adapters> {
+  if (config.mode === 'local') {
+    const bucketsDir = resolve(config.dataDir, 'buckets');
+    return {
+      store: new LocalFolderStore(bucketsDir, config.namespace),
+      jobs: createLocalJobRunner({ dataDir: config.dataDir, bucketsDir, command: [process.execPath, TRANSCODER_BIN], env: baseJobEnv() }),
+      transcoderEnv: transcoderEnv(config),
+      close: () => Promise.resolve(),
+    };
+  }
+  // Loaded on demand: the local path never pays for the OCI SDK.
+  const { createOciAdapters } = await import('../adapters/oci/index.js');
+  const { store, jobs } = createOciAdapters(process.env);
+  return { store, jobs, transcoderEnv: transcoderEnv(config), close: () => store.close() };
+}

@@ -1,0 +1,33 @@
+// The worker process: `node bin/worker.js` or `tsx src/worker/main.ts`.
+// Temporal connection settings come in the ecosystem's own form (@temporalio/envconfig: TEMPORAL_ADDRESS,
+// TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a TOML profile); everything else from loadConfig().
+// SIGTERM / SIGINT shut it down gracefully: polling stops, in-flight activities get a grace period,
+// and an interrupted awaitJob resumes the same job on another worker.
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../config.js';
+import { openAdapters } from './adapters.js';
+import { createWorker } from './create-worker.js';
+
+export async function main(): Promise<void> {
+  const config = loadConfig();
+  Runtime.install({ logger: new DefaultLogger(config.verbose ? 'DEBUG' : 'INFO'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const { connectionOptions, namespace = 'default' } = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(connectionOptions);
+  const adapters = await openAdapters(config);
+  try {
+    const worker = await createWorker({ connection, namespace, config, store: adapters.store, jobs: adapters.jobs, transcoderEnv: adapters.transcoderEnv });
+    console.error(`worker: ${config.mode} mode, task queue ${config.taskQueue}, namespace ${namespace}, server ${connectionOptions.address ?? 'localhost:7233'}`);
+    await worker.run(); // resolves once a shutdown signal has drained it
+  } finally {
+    await adapters.close();
+    await connection.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}

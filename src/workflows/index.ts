@@ -1,0 +1,2 @@
+// The Worker's workflowsPath entry: every workflow type this worker runs.
+export { transcode } from './transcode.js';

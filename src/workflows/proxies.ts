@@ -1,0 +1,43 @@
+// Activity stubs with their timeouts and retry policies. Quick storage work retries a few times;
+// BadInput, InvalidRequest, SourceNotFound and VerifyFailed are raised non-retryable by the activities.
+import type { ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities, RunSettings } from '../activities/index.js';
+
+/** Errors that are facts about the input, not accidents: retrying cannot help. */
+const DETERMINISTIC_ERRORS = ['BadInput', 'InvalidRequest', 'SourceNotFound', 'VerifyFailed', 'ManifestError', 'PlanError'];
+
+const quickRetry: ActivityOptions['retry'] = {
+  initialInterval: '2s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: DETERMINISTIC_ERRORS,
+};
+
+/** inspect (head + probe), verify and publish: seconds of storage I/O each. */
+export const storage = proxyActivities<Pick<Activities, 'inspect' | 'verify' | 'publish' | 'discard'>>({
+  startToCloseTimeout: '5 min',
+  retry: quickRetry,
+});
+
+/** Creating and deleting jobs: the backend may throttle or be short of capacity for a while. */
+export const jobControl = proxyActivities<Pick<Activities, 'startJob' | 'deleteJobs'>>({
+  startToCloseTimeout: '3 min',
+  scheduleToCloseTimeout: '30 min',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 min', nonRetryableErrorTypes: DETERMINISTIC_ERRORS },
+});
+
+/**
+ * awaitJob polls one job for as long as it runs: bounded by the job timeout, heartbeating each poll,
+ * retried (same handle, progress from heartbeat details) after a worker crash or shutdown.
+ */
+export function jobWatch(settings: RunSettings): Pick<Activities, 'awaitJob'> {
+  const { timeoutSec, pollSec } = settings.job;
+  return proxyActivities<Pick<Activities, 'awaitJob'>>({
+    startToCloseTimeout: `${timeoutSec}s`,
+    scheduleToCloseTimeout: `${timeoutSec + 600}s`,
+    heartbeatTimeout: `${Math.max(30, Math.ceil(pollSec * 3))}s`,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: DETERMINISTIC_ERRORS },
+  });
+}
