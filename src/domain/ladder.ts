@@ -105,6 +105,17 @@ export function h264Level(width: number, height: number, fps: number, maxrateBps
   return fit ? fit[0] : '5.2';
 }
 
+/**
+ * VFR sources keep their base rate (frames are duplicated where the source dropped some) rather than
+ * their average, which would drop frames where the source was smooth; unless the base rate is one of
+ * the container time bases some muxers report (1000, 90000).
+ */
+function sourceFps(video: VideoProbe): number {
+  const base = video.baseFps;
+  if (video.vfr && base !== undefined && base > video.fps && base <= 120 && base <= 2.5 * video.fps) return base;
+  return video.fps;
+}
+
 function sourceVideoBitrate(probe: SourceProbe): number | undefined {
   if (probe.video?.bitRate) return probe.video.bitRate;
   if (probe.bitRate) return probe.bitRate - (probe.audio?.bitRate ?? 0);
@@ -180,7 +191,7 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
   if (!(probe.durationSec > 0)) throw new PlanError(`source duration is ${probe.durationSec} s: nothing to stream`);
   if (!probe.video && !probe.audio) throw new PlanError('source has no decodable video or audio stream');
 
-  const fps = probe.video ? planFps(probe.video.fps) : 0;
+  const fps = probe.video ? planFps(sourceFps(probe.video)) : 0;
   const video = probe.video ? planVideo(probe.video, probe, preset, fps) : [];
   const audio = planAudio(probe, preset);
   const gopFrames = video.length === 0 ? 0 : preset === 'seed' ? 48 : Math.max(1, Math.round(GOP_SECONDS * fps));

@@ -54,6 +54,8 @@ export interface VideoProbe {
   fps: number;
   /** True when r_frame_rate and avg_frame_rate disagree noticeably (variable frame rate). */
   vfr: boolean;
+  /** r_frame_rate: the base rate VFR timestamps sit on (a phone's 30 with dropped frames); absent when unknown. */
+  baseFps?: number;
   bitRate?: number;
 }
 

@@ -101,6 +101,12 @@ describe('planLadder: default preset', () => {
     expect(planLadder(probe({ fps: 60 })).video[0]!.bitrate).toBeGreaterThan(planLadder(probe({})).video[0]!.bitrate);
   });
 
+  it('keeps the base rate of a VFR source, unless that is a container time base', () => {
+    expect(planLadder(probe({ fps: 1200 / 59, vfr: true, baseFps: 30 })).fps).toBe(30);
+    expect(planLadder(probe({ fps: 29.8, vfr: true, baseFps: 1000 })).fps).toBeCloseTo(30000 / 1001, 9);
+    expect(planLadder(probe({ fps: 20, vfr: false, baseFps: 30 })).fps).toBe(20);
+  });
+
   it('downmixes surround to stereo and keeps mono mono', () => {
     expect(planLadder(probe({}, { audio: { index: 1, codec: 'aac', channels: 6, sampleRate: 48000 } })).audio?.channels).toBe(2);
     expect(planLadder(probe({}, { audio: { index: 1, codec: 'aac', channels: 1, sampleRate: 44100 } })).audio).toMatchObject({ channels: 1, sampleRate: 48000 });
