@@ -5,7 +5,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
-  continueAsNew,
+  makeContinueAsNewFunc,
   isCancellation,
   log,
   setHandler,
@@ -93,6 +93,9 @@ export async function transcode(request: TranscodeRequest): Promise<TranscodeRes
     const initial: TranscodeMemo = { source: `${bucket}/${object}`, preset: request.preset ?? 'default' };
     if (request.source.etag !== undefined) initial.etag = request.source.etag;
     upsertMemo({ ...initial });
+  } else if (request.source.etag !== undefined && memo.etag !== request.source.etag) {
+    // After continue-as-new: the starter dedupes on the memo's etag, so it must name ours at once.
+    upsertMemo({ etag: request.source.etag });
   }
   run.setStage('inspecting', { source: sourceUri(request) });
 
@@ -111,7 +114,8 @@ export async function transcode(request: TranscodeRequest): Promise<TranscodeRes
       inspected = await storage.inspect(request);
       const { settings, etag } = inspected;
       run.etag = etag;
-      if (memo.etag !== etag || memo.preset !== settings.preset) upsertMemo({ etag, preset: settings.preset });
+      const current = (workflowInfo().memo ?? {}) as Partial<TranscodeMemo>;
+      if (current.etag !== etag || current.preset !== settings.preset) upsertMemo({ etag, preset: settings.preset });
       // The object changed since the event that started us, or a newer upload was signalled meanwhile.
       const newer = request.source.etag !== undefined && request.source.etag !== etag ? etag : signalledEtag !== etag ? signalledEtag : undefined;
       if (newer !== undefined) {
@@ -181,7 +185,8 @@ export async function transcode(request: TranscodeRequest): Promise<TranscodeRes
 
   if (supersededBy !== undefined) {
     run.setStage('superseded', { newer: supersededBy });
-    await continueAsNew<typeof transcode>({ ...request, source: { ...request.source, etag: supersededBy } });
+    const next = makeContinueAsNewFunc<typeof transcode>({ memo: { ...workflowInfo().memo, etag: supersededBy } });
+    await next({ ...request, source: { ...request.source, etag: supersededBy } });
   }
   if (failure !== undefined || result === undefined) {
     run.setStage(isCancellation(failure) ? 'canceled' : 'failed', { error: run.error });
