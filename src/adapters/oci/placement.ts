@@ -1,0 +1,67 @@
+// Where a transcoder container instance may land, in preference order, and the names that make a create
+// idempotent. Pure: unit tested without OCI.
+import { createHash } from 'node:crypto';
+import type { ShapeChoice } from '../../config-oci.js';
+
+export interface Placement {
+  availabilityDomain: string;
+  shape: ShapeChoice;
+}
+
+/** Every shape in every availability domain: the preferred shape is tried in all domains before the next. */
+export function placementsOf(config: { availabilityDomains: string[]; shapes: ShapeChoice[] }): Placement[] {
+  return config.shapes.flatMap((shape) => config.availabilityDomains.map((availabilityDomain) => ({ availabilityDomain, shape })));
+}
+
+/** The list starting at `first` and wrapping around, so a placement that worked last time is tried first. */
+export function rotate<T>(items: T[], first: number): T[] {
+  if (items.length === 0) return [];
+  const start = ((first % items.length) + items.length) % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
+}
+
+export function placementLabel(p: Placement): string {
+  return `${p.availabilityDomain} ${p.shape.shape} (${p.shape.ocpus} OCPU, ${p.shape.memoryInGBs} GB)`;
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * opc-retry-token for one job attempt in one placement (64 hex characters, the service's maximum).
+ * Stable across activity retries, so the service returns the instance a lost response had created; it
+ * differs per placement because the service rejects a reused token with a different request body.
+ */
+export function retryToken(idempotencyKey: string, p: Placement): string {
+  return sha256(`${idempotencyKey}\n${p.availabilityDomain}\n${p.shape.shape}\n${p.shape.ocpus}\n${p.shape.memoryInGBs}`);
+}
+
+/** Freeform tag value naming the job attempt, found again by listing (also after a placement change). */
+export function jobKeyTag(idempotencyKey: string): string {
+  return sha256(idempotencyKey).slice(0, 32);
+}
+
+export const MANAGED_TAG = 'oci-transcode';
+export const JOB_KEY_TAG = 'oci-transcode-job-key';
+
+/** Freeform tag keys allow letters, digits, '_' and '-' (no spaces or periods); values up to 256 characters. */
+export function freeformTags(tags: Record<string, string>, idempotencyKey: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(tags)) {
+    const safeKey = key.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 100);
+    if (safeKey) out[safeKey] = String(value).slice(0, 256);
+  }
+  out[MANAGED_TAG] = 'transcoder';
+  out[JOB_KEY_TAG] = jobKeyTag(idempotencyKey);
+  return out;
+}
+
+/** Container Instances caps arguments and environment at 64 KB each (names and values together). */
+export function launchSizeProblems(args: string[], env: Record<string, string>): string[] {
+  const limit = 64 * 1024;
+  const argBytes = args.reduce((n, a) => n + Buffer.byteLength(a), 0);
+  const envBytes = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  const problems: string[] = [];
+  if (argBytes > limit) problems.push(`container arguments total ${argBytes} bytes (limit ${limit})`);
+  if (envBytes > limit) problems.push(`container environment totals ${envBytes} bytes (limit ${limit})`);
+  return problems;
+}

@@ -1,0 +1,201 @@
+// A local stand-in for the OCI APIs our clients call (Object Storage, Container Instances /20210415,
+// Secrets /20190301) on 127.0.0.1. Every request but PAR reads must carry a valid OCI signature from a
+// known key (an API key or a resource principal the stand-in minted); others get 401 and are counted.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ContainerInstancesService } from './container-instances.js';
+import type { ImageSpec } from './containers.js';
+import { Faults, type Service } from './faults.js';
+import { ApiError, newRequestId, readBody, sendError, type Call } from './http.js';
+import { KeyRing, makeApiKey, ocid, type ApiKey } from './keys.js';
+import { ObjectStorageService } from './object-storage.js';
+import { SecretsService } from './secrets.js';
+import { verifyRequest, type Principal } from './signature.js';
+
+export interface StandInOptions {
+  port?: number;
+  namespace?: string;
+  region?: string;
+  buckets?: string[];
+  availabilityDomains?: string[];
+  shapes?: string[];
+  /** Image URL -> what its container runs. Creating an instance of any other image fails (image pull). */
+  images?: Record<string, ImageSpec>;
+  /** Container output lines, e.g. to print them while debugging a test. */
+  onContainerOutput?: (container: string, line: string) => void;
+}
+
+export interface RequestRecord {
+  service: Service | 'unknown';
+  operation: string;
+  method: string;
+  path: string;
+  status: number;
+  principal?: Principal;
+  rejected?: string;
+  retryToken?: string;
+}
+
+export interface Stats {
+  verified: number;
+  rejected: number;
+  unsignedAllowed: number;
+  byOperation: Record<string, number>;
+}
+
+const PREFIX: Record<string, Service> = { '20210415': 'containerinstances', '20190301': 'secrets' };
+
+export class OciStandIn {
+  readonly namespace: string;
+  readonly region: string;
+  readonly tenancy = ocid('tenancy');
+  readonly compartmentId = ocid('compartment');
+  readonly subnetId = ocid('subnet');
+  readonly availabilityDomains: string[];
+  readonly faults = new Faults();
+  readonly keys = new KeyRing(this.tenancy);
+  readonly objectStorage: ObjectStorageService;
+  readonly containerInstances: ContainerInstancesService;
+  readonly secrets = new SecretsService();
+  readonly stats: Stats = { verified: 0, rejected: 0, unsignedAllowed: 0, byOperation: {} };
+  readonly requests: RequestRecord[] = [];
+  private readonly server = createServer((req, res) => void this.handle(req, res));
+  private origin = '';
+
+  constructor(readonly options: StandInOptions = {}) {
+    this.namespace = options.namespace ?? 'standin';
+    this.region = options.region ?? 'eu-frankfurt-1';
+    this.availabilityDomains = options.availabilityDomains ?? ['Uocm:EU-FRANKFURT-1-AD-1', 'Uocm:EU-FRANKFURT-1-AD-2', 'Uocm:EU-FRANKFURT-1-AD-3'];
+    this.objectStorage = new ObjectStorageService(this.namespace);
+    for (const bucket of options.buckets ?? []) this.objectStorage.createBucket(bucket);
+    this.containerInstances = new ContainerInstancesService(
+      {
+        region: this.region,
+        availabilityDomains: this.availabilityDomains,
+        shapes: options.shapes ?? ['CI.Standard.E4.Flex', 'CI.Standard.E3.Flex', 'CI.Standard.A1.Flex'],
+        images: options.images ?? {},
+        platformEnv: () => this.endpointEnv(),
+        onOutput: options.onContainerOutput,
+      },
+      this.faults,
+      this.keys,
+    );
+  }
+
+  get url(): string {
+    return this.origin;
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.containerInstances.stop();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Endpoint overrides pointing our OCI clients here (the stand-in's answer to DNS). */
+  endpointEnv(): Record<string, string> {
+    return {
+      OCI_TRANSCODE_OCI_ENDPOINT_OBJECTSTORAGE: this.origin,
+      OCI_TRANSCODE_OCI_ENDPOINT_CONTAINERINSTANCES: this.origin,
+      OCI_TRANSCODE_OCI_ENDPOINT_SECRETS: this.origin,
+    };
+  }
+
+  /** A new API key, registered: its public half verifies the holder's signatures. */
+  createApiKey(): ApiKey {
+    const key = makeApiKey(this.tenancy);
+    this.keys.addApiKey(key);
+    return key;
+  }
+
+  /** Environment for a worker signing with an API key (auth api-key), pointed at the stand-in. */
+  workerEnv(key: ApiKey): Record<string, string> {
+    return {
+      OCI_TRANSCODE_OCI_AUTH: 'api-key',
+      OCI_TRANSCODE_OCI_TENANCY: key.tenancy,
+      OCI_TRANSCODE_OCI_USER: key.user,
+      OCI_TRANSCODE_OCI_FINGERPRINT: key.fingerprint,
+      OCI_TRANSCODE_OCI_PRIVATE_KEY: key.privateKeyPem,
+      OCI_TRANSCODE_OCI_REGION: this.region,
+      OCI_TRANSCODE_NAMESPACE: this.namespace,
+      OCI_TRANSCODE_OCI_COMPARTMENT: this.compartmentId,
+      OCI_TRANSCODE_OCI_SUBNET: this.subnetId,
+      OCI_TRANSCODE_OCI_AVAILABILITY_DOMAINS: this.availabilityDomains.join(','),
+      ...this.endpointEnv(),
+    };
+  }
+
+  /** Resource principal variables as the Functions platform sets them for a function. */
+  functionPrincipalEnv(functionId = ocid('fnfunc', this.region)): Record<string, string> {
+    return this.keys.mintResourcePrincipal('fnfunc', functionId, this.compartmentId, this.region);
+  }
+
+  count(operation: string): number {
+    return this.stats.byOperation[operation] ?? 0;
+  }
+
+  private route(method: string, segments: string[], body: Buffer) {
+    const service = PREFIX[segments[0] ?? ''];
+    if (service === 'containerinstances') return { service, route: this.containerInstances.route(method, segments.slice(1), body) };
+    if (service === 'secrets') return { service, route: this.secrets.route(method, segments.slice(1)) };
+    return { service: 'objectstorage' as const, route: this.objectStorage.route(method, segments) };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = newRequestId();
+    const method = req.method ?? 'GET';
+    const record: RequestRecord = { service: 'unknown', operation: 'unknown', method, path: req.url ?? '', status: 0 };
+    this.requests.push(record);
+    res.on('finish', () => (record.status = res.statusCode));
+    try {
+      const body = await readBody(req);
+      const url = new URL(req.url ?? '/', this.origin);
+      let segments: string[];
+      try {
+        segments = url.pathname.split('/').slice(1).map(decodeURIComponent);
+      } catch {
+        throw new ApiError(400, 'InvalidParameter', 'The path is not valid percent-encoding');
+      }
+      const { service, route } = this.route(method, segments, body);
+      if (!route) throw new ApiError(404, 'NotFound', `No such API: ${method} ${url.pathname}`);
+      record.service = service;
+      record.operation = route.operation;
+      const token = req.headers['opc-retry-token'];
+      if (typeof token === 'string') record.retryToken = token;
+      if ('unsigned' in route && route.unsigned) {
+        this.stats.unsignedAllowed += 1;
+      } else {
+        const verdict = verifyRequest({ req, body, bodyExempt: 'bodyExempt' in route && route.bodyExempt === true, lookup: this.keys.lookup });
+        if (!verdict.ok) {
+          this.stats.rejected += 1;
+          record.rejected = verdict.reason;
+          throw new ApiError(401, 'NotAuthenticated', `The required information to complete authentication was not provided or was incorrect (${verdict.reason})`);
+        }
+        this.stats.verified += 1;
+        record.principal = verdict.principal;
+      }
+      this.stats.byOperation[route.operation] = (this.stats.byOperation[route.operation] ?? 0) + 1;
+      const fault = this.faults.take({ service, operation: route.operation, availabilityDomain: 'availabilityDomain' in route ? route.availabilityDomain : undefined });
+      if (fault) throw new ApiError(fault.status, fault.code, fault.message);
+      const call: Call = { req, res, method, url, segments, body, requestId, origin: `http://${req.headers.host ?? this.origin.slice(7)}` };
+      await route.run(call);
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalServerError', String(error));
+      if (!(error instanceof ApiError)) console.error('[oci-stand-in]', error);
+      sendError(res, requestId, apiError, method);
+    }
+  }
+}
+
+export async function startOciStandIn(options: StandInOptions = {}): Promise<OciStandIn> {
+  return new OciStandIn(options).start();
+}
