@@ -1,0 +1,201 @@
+// The only module that knows ffmpeg's and ffprobe's command lines. Everything else describes what it
+// wants (EncodeSpec) and gets files and JSON back. fluent-ffmpeg runs ffmpeg (it spawns without a
+// shell, with an argument array); it is archived upstream (May 2025), so its use stays inside
+// runFfmpeg() and can be swapped for a plain spawn without touching any caller.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import ffmpeg from 'fluent-ffmpeg';
+import type { SegmentFormat, VideoRendition } from '../domain/types.js';
+
+/** x264's default, and the original pipeline's: faster presets lose SSIM at equal bit rate. */
+export const X264_PRESET = 'medium';
+
+export class ToolError extends Error {
+  override readonly name = 'ToolError';
+  constructor(message: string, readonly stderr: string, readonly timedOut = false) {
+    super(message);
+  }
+}
+
+// ---- ffprobe --------------------------------------------------------------------------------------
+
+function ffprobe(args: string[], timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    execFile(process.env.FFPROBE_PATH || 'ffprobe', ['-v', 'error', '-print_format', 'json', ...args], { maxBuffer: 256 * 1024 * 1024, timeout: timeoutMs }, (error, stdout, stderr) => {
+      if (error) {
+        const timedOut = error.killed === true || error.signal === 'SIGTERM';
+        const detail = stderr.trim().split('\n').slice(-3).join(' ') || error.message;
+        reject(new ToolError(timedOut ? `ffprobe timed out after ${timeoutMs} ms` : detail, stderr, timedOut));
+        return;
+      }
+      try {
+        resolve(JSON.parse(stdout));
+      } catch {
+        reject(new ToolError('ffprobe printed no JSON', stderr));
+      }
+    });
+  });
+}
+
+/** Container and streams (side data included: rotation lives there). */
+export const probeMedia = (target: string, timeoutMs = 60_000): Promise<unknown> =>
+  ffprobe(['-show_format', '-show_streams', '--', target], timeoutMs);
+
+/** What codec strings are computed from: profile, level, time base and the decoder configuration bytes. */
+export const probeCodecData = (target: string, timeoutMs = 30_000): Promise<unknown> =>
+  ffprobe(['-show_data', '-show_entries', 'stream=codec_type,codec_name,profile,level,time_base,width,height,extradata', '--', target], timeoutMs);
+
+// ---- the encode ---------------------------------------------------------------------------------
+
+export interface EncodeSpec {
+  input: string;
+  /** Absolute stream indexes in the input. */
+  videoStream?: number;
+  audioStream?: number;
+  fps: number;
+  gopFrames: number;
+  /** Cut target: segments end on the first keyframe at or after each multiple of it. */
+  segmentSeconds: number;
+  segmentFormat: SegmentFormat;
+  video: Pick<VideoRendition, 'width' | 'height' | 'bitrate' | 'maxrate' | 'bufsize' | 'profile' | 'level'>[];
+  audio?: { bitrate: number; channels: number; sampleRate: number };
+  /** Variant i (videos in order, then audio) lands in variantDir(outDir, i). */
+  outDir: string;
+  thumbnails?: {
+    /** Frame number (at the output rate) of the poster. */
+    posterFrame: number;
+    posterWidth: number;
+    posterHeight: number;
+    png: string;
+    jpeg: string;
+    storyboard?: { path: string; intervalSec: number; tileWidth: number; tileHeight: number; columns: number; rows: number };
+  };
+  x264Preset?: string;
+}
+
+export interface EncodeProgress {
+  outTimeSec: number;
+  fps?: number;
+  speed?: number;
+}
+
+export const variantDir = (outDir: string, index: number): string => join(outDir, `s${index}`);
+export const VARIANT_PLAYLIST = 'playlist.m3u8';
+
+/** ffmpeg wants exact NTSC rates as fractions; others as decimals. */
+function rate(fps: number): string {
+  for (const base of [24, 30, 48, 60]) if (Math.abs(fps - (base * 1000) / 1001) < 1e-6) return `${base * 1000}/1001`;
+  return String(Number(fps.toFixed(6)));
+}
+
+function filterGraph(spec: EncodeSpec): string | undefined {
+  if (spec.videoStream === undefined || spec.video.length === 0) return undefined;
+  const t = spec.thumbnails;
+  const branches = spec.video.map((_, i) => `v${i}`);
+  if (t) branches.push('poster');
+  if (t?.storyboard) branches.push('board');
+  // One decode, one frame-rate conversion (which also makes VFR constant), then a branch per output.
+  const chains = [`[0:${spec.videoStream}]fps=${rate(spec.fps)},split=${branches.length}${branches.map((b) => `[${b}]`).join('')}`];
+  spec.video.forEach((v, i) => {
+    // Scaling to the planned display size yields square pixels; autorotate has already turned the frame.
+    chains.push(`[v${i}]scale=${v.width}:${v.height},setsar=1,format=yuv420p[out${i}]`);
+  });
+  if (t) {
+    chains.push(`[poster]trim=start_frame=${t.posterFrame}:end_frame=${t.posterFrame + 1},scale=${t.posterWidth}:${t.posterHeight},setsar=1,split=2[png][jpeg]`);
+    const b = t.storyboard;
+    if (b) chains.push(`[board]fps=1/${b.intervalSec},scale=${b.tileWidth}:${b.tileHeight},setsar=1,tile=${b.columns}x${b.rows}[sheet]`);
+  }
+  return chains.join(';');
+}
+
+function streamOptions(spec: EncodeSpec): string[] {
+  const opts: string[] = [];
+  spec.video.forEach((v, i) => {
+    opts.push('-map', `[out${i}]`, `-c:v:${i}`, 'libx264', `-b:v:${i}`, String(v.bitrate), `-maxrate:v:${i}`, String(v.maxrate),
+      `-bufsize:v:${i}`, String(v.bufsize), `-profile:v:${i}`, v.profile, `-level:v:${i}`, v.level);
+  });
+  if (spec.video.length > 0) {
+    // Closed, fixed GOPs with keyframes on the same frame numbers in every rendition: segments align.
+    const g = String(spec.gopFrames);
+    opts.push('-preset', spec.x264Preset ?? X264_PRESET, '-g', g, '-keyint_min', g, '-sc_threshold', '0', '-flags:v', '+cgop',
+      '-force_key_frames', `expr:eq(mod(n,${g}),0)`, '-pix_fmt', 'yuv420p');
+  }
+  if (spec.audio && spec.audioStream !== undefined) {
+    opts.push('-map', `0:${spec.audioStream}`, '-c:a', 'aac', '-b:a', String(spec.audio.bitrate), '-ac', String(spec.audio.channels),
+      '-ar', String(spec.audio.sampleRate));
+  }
+  return opts;
+}
+
+function packagingOptions(spec: EncodeSpec): string[] {
+  const variants = [...spec.video.map((_, i) => `v:${i}`), ...(spec.audio && spec.audioStream !== undefined ? ['a:0'] : [])];
+  const ext = spec.segmentFormat === 'ts' ? 'ts' : 'm4s';
+  // hls_time is in microseconds inside ffmpeg: round down so a keyframe exactly on the boundary cuts.
+  const hlsTime = (Math.floor(spec.segmentSeconds * 1e6) / 1e6).toFixed(6);
+  return [
+    '-map_metadata', '-1', '-map_chapters', '-1', '-max_muxing_queue_size', '4096',
+    '-f', 'hls', '-hls_time', hlsTime, '-hls_playlist_type', 'vod', '-hls_list_size', '0',
+    '-hls_segment_type', spec.segmentFormat === 'ts' ? 'mpegts' : 'fmp4', '-hls_fmp4_init_filename', 'init.mp4', '-start_number', '1',
+    '-hls_segment_filename', join(spec.outDir, 's%v', `seg_%05d.${ext}`),
+    '-var_stream_map', variants.join(' '),
+  ];
+}
+
+/** Runs one ffmpeg process: decode once, encode every rendition, package, and cut the thumbnails. */
+export function runEncode(spec: EncodeSpec, onProgress: (p: EncodeProgress) => void, signal?: AbortSignal): Promise<void> {
+  if (/%/.test(spec.outDir)) throw new ToolError(`work dir must not contain '%' (ffmpeg reads it as a pattern): ${spec.outDir}`, '');
+  const graph = filterGraph(spec);
+  const outputs: { path: string; options: string[] }[] = [
+    { path: join(spec.outDir, 's%v', VARIANT_PLAYLIST), options: [...streamOptions(spec), ...packagingOptions(spec)] },
+  ];
+  const t = spec.thumbnails;
+  if (t && graph) {
+    const image = (label: string, path: string, extra: string[]): { path: string; options: string[] } =>
+      ({ path, options: ['-map', `[${label}]`, '-frames:v', '1', '-update', '1', ...extra, '-f', 'image2'] });
+    outputs.push(image('png', t.png, []), image('jpeg', t.jpeg, ['-q:v', '3']));
+    if (t.storyboard) outputs.push(image('sheet', t.storyboard.path, ['-q:v', '5']));
+  }
+  return runFfmpeg(spec.input, graph, outputs, onProgress, signal);
+}
+
+const PROGRESS = /time=\s*(-?\d+):(\d+):([\d.]+).*?(?:speed=\s*([\d.]+)x)?\s*$/;
+
+/** The fluent-ffmpeg boundary: inputs, a filter graph and outputs in; a settled promise out. */
+function runFfmpeg(
+  input: string,
+  graph: string | undefined,
+  outputs: { path: string; options: string[] }[],
+  onProgress: (p: EncodeProgress) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const command = ffmpeg({ stdoutLines: 0 }).input(input).inputOptions(['-nostdin', '-hide_banner', '-loglevel', 'error', '-stats', '-stats_period', '1']);
+    if (graph) command.complexFilter(graph);
+    for (const output of outputs) command.output(output.path).outputOptions(output.options);
+    const recent: string[] = [];
+    command.on('stderr', (line: string) => {
+      const m = PROGRESS.exec(line);
+      if (m && /(?:frame|size)=/.test(line)) {
+        const [, h, min, s, speed] = m;
+        const fps = /fps=\s*([\d.]+)/.exec(line)?.[1];
+        onProgress({ outTimeSec: Number(h) * 3600 + Number(min) * 60 + Number(s), ...(fps ? { fps: Number(fps) } : {}), ...(speed ? { speed: Number(speed) } : {}) });
+        return;
+      }
+      if (line.trim()) recent.push(line.trim());
+      if (recent.length > 20) recent.shift();
+    });
+    const abort = (): void => {
+      command.kill('SIGTERM');
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    command.on('error', (error: Error) => {
+      signal?.removeEventListener('abort', abort);
+      reject(new ToolError(signal?.aborted ? 'ffmpeg stopped: the job was cancelled' : `ffmpeg failed: ${recent.slice(-5).join(' | ') || error.message}`, recent.join('\n')));
+    });
+    command.on('end', () => {
+      signal?.removeEventListener('abort', abort);
+      resolve();
+    });
+    command.run();
+  });
+}
