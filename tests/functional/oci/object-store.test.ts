@@ -101,7 +101,8 @@ describe('OciObjectStore against the stand-in', () => {
 
   it('gives a short-lived read-only URL that serves ranges and dies on dispose', async () => {
     await store.put('media-in', 'in/clip one.mp4', Buffer.from('0123456789'));
-    const { url, dispose } = await store.readUrl('media-in', 'in/clip one.mp4', 60);
+    const link = await store.readUrl('media-in', 'in/clip one.mp4', 60);
+    const { url } = link;
     expect(url.startsWith(standIn.url)).toBe(true);
     const whole = await fetch(url);
     expect(await whole.text()).toBe('0123456789');
@@ -109,10 +110,10 @@ describe('OciObjectStore against the stand-in', () => {
     expect(part.status).toBe(206);
     expect(await part.text()).toBe('234');
     expect(standIn.objectStorage.leftovers().pars).toBe(1);
-    await dispose();
+    await link.dispose();
     expect(standIn.objectStorage.leftovers().pars).toBe(0);
     expect((await fetch(url)).status).toBe(404);
-    await dispose(); // twice is fine
+    await link.dispose(); // twice is fine
   });
 
   it('maps a missing bucket to NotFoundError and rides out transient storage errors', async () => {
