@@ -1,8 +1,10 @@
 // inspect: head and probe the source from the worker, before any job exists, so unusable input
 // fails in seconds with a specific, non-retryable error instead of inside a container.
+// The configured limits (size, duration, picture size) are checked here too, by probeSource.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SourceProbe, TranscodeRequest } from '../domain/types.js';
+import { NotFoundError } from '../ports.js';
 import { probeSource } from '../transcoder/probe.js';
 import { BadInputError } from '../transcoder/errors.js';
 import type { ActivityDeps } from './deps.js';
@@ -38,22 +40,20 @@ export function createInspect(deps: ActivityDeps) {
     const readable = await store.readUrl(bucket, object, READ_URL_TTL_SEC);
     let probe: SourceProbe;
     try {
-      probe = await probeSource(readable.url);
+      probe = await probeSource(readable.url, config.limits);
     } catch (error) {
-      if (error instanceof BadInputError) throw badInput(uri, (error as Error).message);
-      throw error;
+      if (error instanceof BadInputError) throw badInput(uri, error.message);
+      // Deleted between head and probe.
+      if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`${uri}: no such object`, 'SourceNotFound');
+      throw error; // TransientError and the unexpected: retried
     } finally {
       // A leaked read URL would outlive the run: revoke it whatever happened.
-      await readable.dispose().catch((error: unknown) => Context.current().log.warn('could not revoke the read URL', { error: String(error) }));
+      await readable.dispose().catch((error: unknown) => {
+        Context.current().log.warn('could not revoke the read URL', { error: String(error) });
+      });
     }
 
-    if (probe.durationSec > limits.maxDurationSec) {
-      throw badInput(uri, `it lasts ${probe.durationSec.toFixed(1)} s, above the ${limits.maxDurationSec} s limit (OCI_TRANSCODE_MAX_DURATION_SEC)`);
-    }
     const v = probe.video;
-    if (v && (v.displayWidth > limits.maxWidth || v.displayHeight > limits.maxHeight)) {
-      throw badInput(uri, `its picture is ${v.displayWidth}x${v.displayHeight}, above the ${limits.maxWidth}x${limits.maxHeight} limit`);
-    }
     Context.current().log.info('inspected source', {
       stage: 'inspecting',
       source: uri,

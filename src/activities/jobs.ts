@@ -29,15 +29,17 @@ export function errorLines(logTail: string, max = 20): string[] {
   const lines = logTail.split('\n').map((l) => l.trimEnd()).filter(Boolean);
   const events: string[] = [];
   for (const line of lines) {
-    if (!line.startsWith('{')) continue;
+    // stdout and stderr interleave: an event may follow other text on the same line.
+    const start = line.indexOf('{"event":"error"');
+    if (start < 0) continue;
     try {
-      const event = JSON.parse(line) as { event?: string; message?: unknown };
-      if (event.event === 'error') events.push(String(event.message));
+      const event = JSON.parse(line.slice(start)) as { message?: unknown };
+      events.push(String(event.message));
     } catch {
-      // a human line that happens to start with '{'
+      // cut by the tail window or by interleaving
     }
   }
-  const chosen = events.length > 0 ? events : lines.filter((l) => !l.startsWith('{"event":"progress"'));
+  const chosen = events.length > 0 ? events : lines.filter((l) => !l.includes('{"event":"progress"'));
   return chosen.slice(-max).map((l) => (l.length > 500 ? `${l.slice(0, 500)}…` : l));
 }
 
