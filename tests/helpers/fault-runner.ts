@@ -25,6 +25,12 @@ const SCRIPTS: Record<Exclude<Fault, 'vanish'>, string> = {
   hang: `let p = 0; const t = setInterval(() => { p += 5; console.log(JSON.stringify({ event: 'progress', stage: 'encode', percent: p })); if (p >= 40) clearInterval(t); }, 250); setInterval(() => {}, 1000);`,
 };
 
+async function vanish(real: LocalJobRunner, handle: JobHandle): Promise<void> {
+  const pid = await real.pid(handle);
+  if (pid !== undefined) process.kill(-pid, 'SIGKILL');
+  await real.delete(handle);
+}
+
 export interface FaultRunner extends JobRunner {
   /** Every start call, repeats included. */
   readonly starts: JobLaunch[];
@@ -55,8 +61,8 @@ export function createFaultRunner(
       const handle = await runner.start(launch);
       if (!known) {
         created.set(launch.idempotencyKey, { handle, fault });
-        // The instance disappears: process killed and its records removed, as if reclaimed.
-        if (fault === 'vanish') setTimeout(() => void real.delete(handle), 1_500);
+        // The instance disappears: killed without a chance to record an exit code, records removed.
+        if (fault === 'vanish') setTimeout(() => void vanish(real, handle), 1_500);
       }
       return handle;
     },

@@ -28,7 +28,7 @@ let runtimeInstalled = false;
 export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
     // Workflow and activity logs only when something is wrong: tests print their own story.
-    Runtime.install({ logger: new DefaultLogger(process.env.TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+    Runtime.install({ logger: new DefaultLogger(process.env.TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'ERROR') });
     runtimeInstalled = true;
   }
   return TestWorkflowEnvironment.createLocal({
