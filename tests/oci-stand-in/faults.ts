@@ -21,6 +21,9 @@ export interface FaultMatch {
   availabilityDomain?: string;
 }
 
+/** Status of a rule whose request is executed but whose answer is dropped. */
+export const LOST = -1;
+
 export interface CrashPlan {
   remaining: number;
   afterMs: number;
@@ -57,6 +60,14 @@ export class Faults {
       code: status === 503 ? 'ServiceUnavailable' : 'InternalServerError',
       message: status === 503 ? 'Service is temporarily unavailable' : 'Internal server error',
     });
+  }
+
+  /**
+   * The next `times` matching requests are carried out, but their answer never arrives (the connection
+   * drops): the client cannot tell whether it worked, the case retry tokens exist for.
+   */
+  loseResponses(times: number, where: Partial<FaultMatch> = {}): this {
+    return this.add({ ...where, times, status: LOST, code: 'Lost', message: 'answer lost' });
   }
 
   /** Every create in this availability domain fails as OCI compute does when a domain is full. */

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ContainerInstancesService } from './container-instances.js';
 import type { ImageSpec } from './containers.js';
-import { Faults, type Service } from './faults.js';
+import { Faults, LOST, type Service } from './faults.js';
 import { ApiError, newRequestId, readBody, sendError, type Call } from './http.js';
 import { KeyRing, makeApiKey, ocid, type ApiKey } from './keys.js';
 import { ObjectStorageService } from './object-storage.js';
@@ -155,7 +155,7 @@ export class OciStandIn {
     const method = req.method ?? 'GET';
     const record: RequestRecord = { service: 'unknown', operation: 'unknown', method, path: req.url ?? '', status: 0 };
     this.requests.push(record);
-    res.on('finish', () => (record.status = res.statusCode));
+    res.on('finish', () => (record.status = record.status === LOST ? LOST : res.statusCode));
     try {
       const body = await readBody(req);
       const url = new URL(req.url ?? '/', this.origin);
@@ -185,8 +185,16 @@ export class OciStandIn {
       }
       this.stats.byOperation[route.operation] = (this.stats.byOperation[route.operation] ?? 0) + 1;
       const fault = this.faults.take({ service, operation: route.operation, availabilityDomain: 'availabilityDomain' in route ? route.availabilityDomain : undefined });
-      if (fault) throw new ApiError(fault.status, fault.code, fault.message);
+      if (fault && fault.status !== LOST) throw new ApiError(fault.status, fault.code, fault.message);
       const call: Call = { req, res, method, url, segments, body, requestId, origin: `http://${req.headers.host ?? this.origin.slice(7)}` };
+      if (fault) {
+        // Carry the request out, then drop the connection instead of answering.
+        call.res = blackHole();
+        await route.run(call);
+        record.status = LOST;
+        req.socket.destroy();
+        return;
+      }
       await route.run(call);
     } catch (error) {
       const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalServerError', String(error));
@@ -194,6 +202,12 @@ export class OciStandIn {
       sendError(res, requestId, apiError, method);
     }
   }
+}
+
+/** A response that swallows what a handler writes. */
+function blackHole(): ServerResponse {
+  const sink = { headersSent: false, writeHead: () => sink, setHeader: () => sink, end: () => sink, write: () => true, destroy: () => sink };
+  return sink as unknown as ServerResponse;
 }
 
 export async function startOciStandIn(options: StandInOptions = {}): Promise<OciStandIn> {

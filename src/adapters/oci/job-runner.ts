@@ -8,7 +8,7 @@ import type { JobHandle, JobLaunch, JobPhase, JobRunner, JobState } from '../../
 import { createOciClients, retryConfiguration, type OciClients } from './clients.js';
 import { CapacityExhaustedError, describe, isCapacityError, isRetryable, statusOf, toPortError, type PlacementMiss } from './errors.js';
 import { readLogs } from './logs.js';
-import { freeformTags, JOB_KEY_TAG, jobKeyTag, launchSizeProblems, MANAGED_TAG, placementLabel, placementsOf, retryToken, rotate, type Placement } from './placement.js';
+import { freeformTags, JOB_KEY_TAG, jobKeyTag, launchSizeProblems, MANAGED_TAG, placementLabel, placementOrder, placementsOf, retryToken, type Placement } from './placement.js';
 
 const State = models.ContainerInstance.LifecycleState;
 
@@ -24,8 +24,8 @@ export class OciJobRunner implements JobRunner {
   private clients: Promise<OciClients> | undefined;
   private readonly containerIds = new Map<string, string>();
   private readonly placements: Placement[];
-  /** Index of the placement that last worked: capacity tends to persist, so start there next time. */
-  private preferred = 0;
+  /** When each placement last refused for capacity: shortages persist, so those go to the back for a while. */
+  private readonly refusedAt = new Map<Placement, number>();
 
   constructor(
     readonly config: JobRunnerConfig,
@@ -51,7 +51,7 @@ export class OciJobRunner implements JobRunner {
     if (existing) return { id: existing.id, placement: `${existing.placement ?? 'unknown placement'} (existing instance)` };
 
     const client = await this.client();
-    const order = rotate(this.placements, this.preferred);
+    const order = placementOrder(this.placements, this.refusedAt, Date.now());
     const misses: PlacementMiss[] = [];
     for (const [i, placement] of order.entries()) {
       try {
@@ -61,13 +61,14 @@ export class OciJobRunner implements JobRunner {
           // Capacity errors go to the next placement instead of 8 SDK retries in the same one.
           retryConfiguration: retryConfiguration(this.config, (e) => isRetryable(e) && !isCapacityError(e)),
         });
-        this.preferred = this.placements.indexOf(placement);
+        this.refusedAt.delete(placement);
         const containerId = containerInstance.containers[0]?.containerId;
         if (containerId) this.containerIds.set(containerInstance.id, containerId);
         const skipped = misses.length ? `; skipped ${misses.map((m) => `${m.availabilityDomain}/${m.shape}: ${m.reason}`).join(', ')}` : '';
         return { id: containerInstance.id, placement: `${placementLabel(placement)}${skipped}` };
       } catch (error) {
         if (!isCapacityError(error)) throw toPortError(error, `create container instance for ${job.displayName}`);
+        this.refusedAt.set(placement, Date.now());
         misses.push({ availabilityDomain: placement.availabilityDomain, shape: placement.shape.shape, reason: describe(error) });
         const next = order[i + 1];
         this.options.onPlacementMiss?.(misses.at(-1)!, next && placementLabel(next));

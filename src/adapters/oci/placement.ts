@@ -13,11 +13,18 @@ export function placementsOf(config: { availabilityDomains: string[]; shapes: Sh
   return config.shapes.flatMap((shape) => config.availabilityDomains.map((availabilityDomain) => ({ availabilityDomain, shape })));
 }
 
-/** The list starting at `first` and wrapping around, so a placement that worked last time is tried first. */
-export function rotate<T>(items: T[], first: number): T[] {
-  if (items.length === 0) return [];
-  const start = ((first % items.length) + items.length) % items.length;
-  return [...items.slice(start), ...items.slice(0, start)];
+/** How long a placement that refused for capacity waits at the back of the order. */
+export const REFUSAL_MEMORY_MS = 5 * 60 * 1000;
+
+/**
+ * Configured order (shape preference first), except that placements which refused within the last few
+ * minutes go last, oldest refusal first: a full domain is not asked again on every job.
+ */
+export function placementOrder<T>(placements: T[], refusedAt: ReadonlyMap<T, number>, now: number): T[] {
+  const recent = (p: T): boolean => now - (refusedAt.get(p) ?? -Infinity) < REFUSAL_MEMORY_MS;
+  const fresh = placements.filter((p) => !recent(p));
+  const refused = placements.filter(recent).sort((a, b) => refusedAt.get(a)! - refusedAt.get(b)!);
+  return [...fresh, ...refused];
 }
 
 export function placementLabel(p: Placement): string {
