@@ -9,9 +9,6 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 /** The CLI entry point, for child processes (detached `dev`, the local transcoder jobs). */
 export const CLI_ENTRY = join(REPO_ROOT, 'bin', 'oci-transcode.js');
 
-/** The workflow bundle's entry, for workers and replay. */
-export const WORKFLOWS_PATH = join(REPO_ROOT, 'src', 'workflows', 'index.ts');
-
 export interface StackPaths {
   dataDir: string;
   /** Written by a running `dev`: how other commands find it. */

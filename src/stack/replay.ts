@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from './paths.js';
+// Always bundled from the sources (never a cached bundle): a replay check must see the code as it is.
+import { workflowsPath } from '../worker/create-worker.js';
 
 export class HistoryFileError extends Error {
   override readonly name = 'HistoryFileError';
@@ -43,7 +44,7 @@ export async function replayFiles(files: string[], options: Partial<ReplayWorker
   const outcomes: ReplayOutcome[] = [];
   const iterable = histories.map(({ file, history }) => ({ workflowId: basename(file, '.json'), history }));
   let index = 0;
-  for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, ...options }, iterable)) {
+  for await (const result of Worker.runReplayHistories({ workflowsPath, ...options }, iterable)) {
     const file = histories[index++]!.file;
     outcomes.push({ file, workflowId: result.workflowId, ok: !result.error, ...(result.error ? { error: `${result.error.name}: ${result.error.message}` } : {}) });
   }

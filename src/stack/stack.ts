@@ -7,11 +7,12 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config.js';
 import type { ObjectStore } from '../ports.js';
 import { decodeObjectPath } from '../adapters/local/safe-path.js';
-import { handleEvent } from '../starter-fn/handler.js';
+import { handleEvent, type StarterResult } from '../starter-fn/handler.js';
 import { createTemporalStarter } from '../starter-fn/temporal-starter.js';
 import { openAdapters } from '../worker/adapters.js';
 import { createWorker } from '../worker/create-worker.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { cachedWorkflowBundle } from './bundle-cache.js';
 import { DEV_HOST, startDevServer, type DevServer } from './dev-server.js';
 import { stackPaths, type StackPaths } from './paths.js';
 import { claimState, releaseState, updateState, type StackState } from './state.js';
@@ -33,8 +34,8 @@ export interface RunningStack {
   store: ObjectStore;
   client: Client;
   watcher: BucketWatcher;
-  /** Resolves when the stack stops for any reason (stop(), the server or worker dying). */
-  stopped: Promise<void>;
+  /** Resolves when the stack has stopped for any reason: with the failure when a part died, else undefined. */
+  stopped: Promise<string | undefined>;
   stop(reason?: string): Promise<void>;
 }
 
@@ -53,6 +54,7 @@ export async function startStack(config: Config, log: (line: string) => void = c
   // Undo in reverse order; each step registers its own undo as soon as it exists.
   const undo: (() => Promise<void>)[] = [];
   let server: DevServer | undefined;
+  let stopping: Promise<void> | undefined;
   const onExit = (): void => server?.killNow();
   process.once('exit', onExit);
   const teardown = async (): Promise<void> => {
@@ -74,7 +76,10 @@ export async function startStack(config: Config, log: (line: string) => void = c
     server = await startDevServer({
       bin, dbFile: paths.dbFile, port, uiPort, namespace: STACK_NAMESPACE,
       searchAttributes: Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((key) => [key.name, 'Keyword'])),
-      onLine: (line) => log(`[temporal] ${line}`),
+      // The server's banner repeats what we print ourselves, and its shutdown chatter is noise.
+      onLine: (line) => {
+        if (!stopping && !/^(Temporal (CLI|Server|Persistence|UI|Metrics)|\s*$)/.test(line)) log(`[temporal] ${line}`);
+      },
     });
     const devServer = server;
     undo.push(() => devServer.stop());
@@ -87,7 +92,9 @@ export async function startStack(config: Config, log: (line: string) => void = c
     const { store, jobs, transcoderEnv } = adapters;
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     undo.push(() => nativeConnection.close());
-    const worker = await createWorker({ connection: nativeConnection, namespace: STACK_NAMESPACE, config, store, jobs, transcoderEnv });
+    const worker = await createWorker({
+      connection: nativeConnection, namespace: STACK_NAMESPACE, config, store, jobs, transcoderEnv, workflowBundle: await cachedWorkflowBundle(),
+    });
     const workerRun = worker.run();
     undo.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -105,9 +112,15 @@ export async function startStack(config: Config, log: (line: string) => void = c
       // The folder store maps unsafe names to escaped file names; map them back the same way.
       nameOf: decodeObjectPath,
       deliver: async (event) => {
-        const answer = await handleEvent(event, { starter, config });
         const { resourceName: object, additionalDetails: d } = event.data;
-        log(`[watcher] ${d.bucketName}/${object} (eTag ${d.eTag}): ${answer.outcome}${'reason' in answer && answer.reason ? ` (${answer.reason})` : ''}`);
+        let answer: StarterResult | { outcome: 'error'; reason: string };
+        try {
+          answer = await handleEvent(event, { starter, config });
+        } catch (error) {
+          answer = { outcome: 'error', reason: (error as Error).message };
+        }
+        const reason = 'reason' in answer ? ` (${answer.reason})` : '';
+        log(`[watcher] ${d.bucketName}/${object} eTag ${d.eTag}: ${answer.outcome}${reason}`);
         // The journal lets `run` explain an upload that started nothing.
         const line = { time: event.eventTime, eventID: event.eventID, bucket: d.bucketName, object, etag: d.eTag, ...answer };
         await appendFile(paths.eventsFile, `${JSON.stringify(line)}\n`);
@@ -119,17 +132,22 @@ export async function startStack(config: Config, log: (line: string) => void = c
     state = { ...state, ready: true };
     await updateState(paths.stateFile, state);
 
-    let stopping: Promise<void> | undefined;
+    let failure: string | undefined;
+    let resolveStopped: (failure: string | undefined) => void = () => undefined;
+    const stopped = new Promise<string | undefined>((resolve) => (resolveStopped = resolve));
     const stop = (reason?: string): Promise<void> => {
+      if (stopping) return stopping;
       if (reason) log(`[stack] stopping: ${reason}`);
-      stopping ??= teardown();
+      stopping = teardown().then(() => resolveStopped(failure));
       return stopping;
     };
+    const fail = (reason: string): Promise<void> => {
+      if (!stopping) failure = reason;
+      return stop(reason);
+    };
     // Either part dying takes the whole stack down: a half-running stack would accept uploads it never runs.
-    const stopped = Promise.race([
-      devServer.exited.then((code) => stop(`the Temporal dev server exited (code ${code})`)),
-      workerRun.then(() => stop(), (error: unknown) => stop(`the worker failed: ${(error as Error).message}`)),
-    ]).then(() => stopping);
+    void devServer.exited.then((code) => fail(`the Temporal dev server exited unexpectedly (code ${code})`));
+    void workerRun.then(() => fail('the worker stopped unexpectedly'), (error: unknown) => fail(`the worker failed: ${(error as Error).message}`));
     return { state, paths, store, client, watcher, stopped, stop };
   } catch (error) {
     await teardown();

@@ -27,7 +27,8 @@ export async function dev(): Promise<void> {
     void stack.stop(`${signal} received`);
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  await stack.stopped;
-  log('[stack] stopped');
-  process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  const failure = await stack.stopped;
+  log(failure ? `[stack] stopped after a failure: ${failure}` : '[stack] stopped');
+  // Everything we started is stopped; do not wait for idle gRPC channels to time out.
+  process.exit(failure ? 1 : 0);
 }

@@ -3,12 +3,14 @@
 // run with a progress bar and prints where the outputs and the run's Web UI page are.
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../../config.js';
 import { LocalFolderStore } from '../../adapters/local/object-store.js';
 import { workflowIdFor } from '../../domain/events.js';
 import { connectClient, ensureStack, stopStack } from '../../stack/control.js';
 import { followRun, waitForRun, webUiRunUrl, type RunOutcome } from '../../stack/follow.js';
-import { bucketDir, stackPaths } from '../../stack/paths.js';
+import { bucketDir, stackPaths, type StackPaths } from '../../stack/paths.js';
+import type { StackState } from '../../stack/state.js';
 import { ProgressLine } from '../../stack/progress-bar.js';
 import type { TranscodeResult } from '../../workflows/definitions.js';
 import { CliError } from './cli-error.js';
@@ -50,6 +52,41 @@ function describeOutputs(config: Config, result: TranscodeResult): string[] {
   return rows.filter((row): row is [string, string] => Boolean(row[1])).map(([label, name]) => `  ${label.padEnd(14)} ${join(root, name)}`);
 }
 
+interface RunContext {
+  config: Config;
+  paths: StackPaths;
+  state: StackState;
+  path: string;
+  bucket: string;
+  object: string;
+  startTimeout: number;
+}
+
+async function uploadAndFollow(client: Client, c: RunContext): Promise<RunOutcome> {
+  const { config, paths, state, path, bucket, object } = c;
+  const store = new LocalFolderStore(paths.bucketsDir, config.namespace);
+  const uploaded = await store.putFile(bucket, object, path);
+  console.log(`Uploaded ${path} -> ${bucketDir(paths, bucket)}/${object} (eTag ${uploaded.etag})`);
+  const workflowId = workflowIdFor({ namespace: config.namespace, bucket, object });
+  const found = await waitForRun(client, workflowId, { etag: uploaded.etag, timeoutMs: c.startTimeout * 1000 });
+  if (!found) {
+    const answer = await starterAnswer(paths.eventsFile, bucket, object, uploaded.etag);
+    throw new CliError(answer
+      ? `the upload started no run: the starter answered ${answer}`
+      : `no run started for ${bucket}/${object} within ${c.startTimeout} s; see ${paths.logFile}`);
+  }
+  console.log(`Run ${workflowId}\n  ${webUiRunUrl(state.uiUrl, state.namespace, workflowId, found.runId)}`);
+  const line = new ProgressLine(process.stdout);
+  const outcome = await followRun(client, workflowId, { onProgress: (p) => line.update(p) });
+  line.done();
+  const page = webUiRunUrl(state.uiUrl, state.namespace, workflowId, outcome.runId);
+  if (outcome.status !== 'COMPLETED') {
+    throw new CliError(`run ${outcome.status.toLowerCase()}: ${outcome.reason ?? 'no reason given'}\n  Web UI: ${page}`);
+  }
+  console.log(['Published:', ...describeOutputs(config, outcome.result as TranscodeResult), `Web UI: ${page}`].join('\n'));
+  return outcome;
+}
+
 export async function runFile(file: string, options: RunOptions = {}): Promise<RunOutcome> {
   const config = loadConfig();
   const path = resolve(file);
@@ -62,39 +99,24 @@ export async function runFile(file: string, options: RunOptions = {}): Promise<R
 
   const { state, started } = await ensureStack(paths.dataDir);
   console.log(started ? `Started the local stack in the background (log: ${paths.logFile}).` : `Using the running local stack (pid ${state.pid}).`);
+  let outcome: RunOutcome | undefined;
+  let failure: unknown;
   const { client, close } = await connectClient(state);
   try {
-    const store = new LocalFolderStore(paths.bucketsDir, config.namespace);
-    const uploaded = await store.putFile(bucket, object, path);
-    console.log(`Uploaded ${path} -> ${bucketDir(paths, bucket)}/${object} (eTag ${uploaded.etag})`);
-    const workflowId = workflowIdFor({ namespace: config.namespace, bucket, object });
-    const found = await waitForRun(client, workflowId, { etag: uploaded.etag, timeoutMs: (options.startTimeout ?? 30) * 1000 });
-    if (!found) {
-      const answer = await starterAnswer(paths.eventsFile, bucket, object, uploaded.etag);
-      throw new CliError(answer
-        ? `the upload started no run: the starter answered ${answer}`
-        : `no run started for ${bucket}/${object} within ${options.startTimeout ?? 30} s; see ${paths.logFile}`);
-    }
-    console.log(`Run ${workflowId}\n  ${webUiRunUrl(state.uiUrl, state.namespace, workflowId, found.runId)}`);
-    const line = new ProgressLine(process.stdout);
-    const outcome = await followRun(client, workflowId, { onProgress: (p) => line.update(p) });
-    line.done();
-    const page = webUiRunUrl(state.uiUrl, state.namespace, workflowId, outcome.runId);
-    if (outcome.status !== 'COMPLETED') {
-      throw new CliError(`run ${outcome.status.toLowerCase()}: ${outcome.reason ?? 'no reason given'}\n  Web UI: ${page}`);
-    }
-    const result = outcome.result as TranscodeResult;
-    console.log(['Published:', ...describeOutputs(config, result), `Web UI: ${page}`].join('\n'));
-    return outcome;
+    outcome = await uploadAndFollow(client, { config, paths, state, path, bucket, object, startTimeout: options.startTimeout ?? 30 });
+  } catch (error) {
+    failure = error;
   } finally {
     await close();
-    if (options.stop && started) {
-      await stopStack(paths.dataDir);
-      console.log('Stopped the local stack.');
-    } else if (options.stop) {
-      console.log('The stack was already running before this command, so it keeps running; stop it with `npx oci-transcode stop`.');
-    } else {
-      console.log(`The stack keeps running so you can browse the Web UI (${state.uiUrl}); stop it with \`npx oci-transcode stop\`.`);
-    }
   }
+  if (options.stop && started) {
+    await stopStack(paths.dataDir);
+    console.log('Stopped the local stack.');
+  } else if (options.stop) {
+    console.log('The stack was already running before this command, so it keeps running; stop it with `npx oci-transcode stop`.');
+  } else {
+    console.log(`The stack keeps running so you can browse the Web UI (${state.uiUrl}); stop it with \`npx oci-transcode stop\`.`);
+  }
+  if (failure !== undefined || !outcome) throw failure;
+  return outcome;
 }

@@ -1,0 +1,135 @@
+// The local stack as a new user drives it: `oci-transcode run` (which starts the stack in the
+// background), redelivered events, a bad upload, a superseding upload, and cancel from the
+// Temporal CLI. One stack for the whole file; each case uses its own object name.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workflowIdFor } from '../../../src/domain/events.js';
+import { versionFolder } from '../../../src/domain/layout.js';
+import type { Progress, TranscodeResult } from '../../../src/workflows/definitions.js';
+import { makeBadInput, makeClip } from '../../helpers/clips.js';
+import { createStackEnv, eventually, WEB_UI_LINE, type StackEnv } from './harness.js';
+
+const execFileAsync = promisify(execFile);
+let stack: StackEnv;
+const idOf = (object: string): string => workflowIdFor({ namespace: 'local', bucket: 'media-in', object });
+const out = (...parts: string[]): string => join(stack.bucketsDir, 'media-out', ...parts);
+
+beforeAll(async () => {
+  stack = await createStackEnv();
+});
+afterAll(async () => {
+  await stack?.dispose();
+});
+
+async function progressOf(workflowId: string): Promise<Progress | undefined> {
+  const client = await stack.client();
+  return client.workflow.getHandle(workflowId).query<Progress>('progress').catch(() => undefined);
+}
+
+async function journal(object: string): Promise<{ outcome: string; etag: string; reason?: string }[]> {
+  const text = await readFile(join(stack.dataDir, 'events.jsonl'), 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { object: string; outcome: string; etag: string }).filter((e) => e.object === object);
+}
+
+describe('oci-transcode run', () => {
+  it('starts the stack, transcodes a tiny clip and prints the published outputs and the Web UI page', async () => {
+    const clip = await makeClip('landscape');
+    const result = await stack.cli(['run', clip, '--name', 'tiny.mp4']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Started the local stack in the background/);
+    for (const file of [out('tiny.mp4', 'master.m3u8'), out('tiny.mp4', 'manifest.mpd'), out('thumbnails', 'tiny.mp4_thumb.png')]) {
+      expect(result.stdout).toContain(file);
+      expect(existsSync(file), file).toBe(true);
+    }
+    const page = WEB_UI_LINE.exec(result.stdout)?.[1];
+    expect(page).toContain(`:${stack.uiPort}/namespaces/default/workflows/${encodeURIComponent(idOf('tiny.mp4'))}/`);
+    expect(result.stdout).toMatch(/npx oci-transcode stop/);
+    expect(await stack.leftoverJobs()).toEqual([]);
+  });
+
+  it('answers `temporal workflow query --name progress` and lists the run in `status`', async () => {
+    const query = await stack.temporal(['workflow', 'query', '-w', idOf('tiny.mp4'), '--name', 'progress', '--output', 'json']);
+    expect(query.code).toBe(0);
+    const answer = JSON.parse(query.stdout) as { queryResult: Progress[] };
+    expect(answer.queryResult[0]).toMatchObject({ stage: 'completed', percent: 100 });
+
+    const list = await stack.cli(['status']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${idOf('tiny.mp4')}\\s+COMPLETED\\s+completed`));
+    const one = await stack.cli(['status', idOf('tiny.mp4')]);
+    expect(one.stdout).toMatch(/status\s+COMPLETED/);
+    expect(one.stdout).toMatch(/source\s+media-in\/tiny.mp4/);
+  });
+
+  it('starts nothing for a redelivered event (same object, same eTag)', async () => {
+    const client = await stack.client();
+    const before = await client.workflow.getHandle(idOf('tiny.mp4')).describe();
+    // Touching only the access time makes the watcher deliver again without changing the object.
+    await execFileAsync('touch', ['-a', join(stack.bucketsDir, 'media-in', 'tiny.mp4')]);
+    const events = await eventually(async () => {
+      const e = await journal('tiny.mp4');
+      return e.length >= 2 ? e : undefined;
+    }, 15_000, 'the redelivered event');
+    expect(events.map((e) => e.outcome)).toEqual(['started', 'duplicate']);
+    expect(events[1]!.etag).toBe(events[0]!.etag);
+    const after = await client.workflow.getHandle(idOf('tiny.mp4')).describe();
+    expect(after.runId).toBe(before.runId);
+    expect(after.status.name).toBe('COMPLETED');
+  });
+
+  it('fails a file that is not media with the reason, and leaves no job and no stream', async () => {
+    const bad = await makeBadInput('text');
+    const result = await stack.cli(['run', bad, '--name', 'notes.mp4']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/run failed: .*notes\.mp4/);
+    expect(await stack.leftoverJobs()).toEqual([]);
+    expect(existsSync(out('notes.mp4', 'master.m3u8'))).toBe(false);
+  });
+
+  it('ends with the outputs of the newest upload when a new version lands mid-run', async () => {
+    const older = await makeClip('landscape', { seconds: 12 });
+    const newer = await makeClip('landscape', { seconds: 3, width: 480, height: 270 });
+    const first = stack.spawnCli(['run', older, '--name', 'twice.mp4']);
+    await eventually(async () => ((await progressOf(idOf('twice.mp4')))?.stage === 'transcoding' ? true : undefined), 60_000, 'the first upload to transcode');
+    const second = await stack.cli(['run', newer, '--name', 'twice.mp4']);
+    const firstDone = await first.done;
+    expect(second.code, second.stderr).toBe(0);
+    expect(firstDone.code, firstDone.stderr).toBe(0);
+    const etag = /eTag ([0-9a-f]+)/.exec(second.stdout)?.[1];
+    expect(etag).toBeDefined();
+    const record = JSON.parse(await readFile(out('twice.mp4', 'job.json'), 'utf8')) as { etag?: string; source?: { etag?: string } };
+    expect(record.etag ?? record.source?.etag).toBe(etag);
+    const master = await readFile(out('twice.mp4', 'master.m3u8'), 'utf8');
+    expect(master).toContain(`${versionFolder(etag)}/`);
+    expect(master).not.toMatch(/1080p|720p|480p\//); // the newer source is 270p: nothing taller
+    const client = await stack.client();
+    const result = (await client.workflow.getHandle(idOf('twice.mp4')).result()) as TranscodeResult;
+    expect(result.etag).toBe(etag);
+    expect(result.durationSec).toBeCloseTo(3, 0);
+    expect(await stack.leftoverJobs()).toEqual([]);
+  });
+
+  it('`temporal workflow cancel` stops a run mid-transcode: cleanup leaves no job and no master', async () => {
+    const clip = await makeClip('landscape', { seconds: 20 });
+    const run = stack.spawnCli(['run', clip, '--name', 'cancel-me.mp4']);
+    await eventually(async () => {
+      const p = await progressOf(idOf('cancel-me.mp4'));
+      return p?.jobs.some((j) => j.state === 'running') ? true : undefined;
+    }, 60_000, 'a running job');
+    expect((await stack.liveJobPids()).length).toBeGreaterThan(0);
+    const cancel = await stack.temporal(['workflow', 'cancel', '-w', idOf('cancel-me.mp4')]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    const done = await run.done;
+    expect(done.code).not.toBe(0);
+    expect(done.stderr).toMatch(/run cancelled/);
+    expect(await stack.liveJobPids()).toEqual([]);
+    expect(await stack.leftoverJobs()).toEqual([]);
+    expect(existsSync(out('cancel-me.mp4', 'master.m3u8'))).toBe(false);
+    expect(existsSync(out('cancel-me.mp4', 'manifest.mpd'))).toBe(false);
+  });
+});
