@@ -7,6 +7,7 @@ import type { JobOutcome } from '../../../src/activities/index.js';
 import { readJson } from '../../../src/activities/store-io.js';
 import { JOB_RECORD, MASTER_PLAYLIST, streamPrefix } from '../../../src/domain/layout.js';
 import type { JobRecord } from '../../../src/domain/types.js';
+import { progressQuery } from '../../../src/workflows/definitions.js';
 import { makeBadInput, makeClip } from '../../helpers/clips.js';
 import { createFaultRunner, type Fault, type FaultRunner } from '../../helpers/fault-runner.js';
 import { DEST_BUCKET, startStack, startTemporal, workflowBundle, type TestStack } from '../../helpers/temporal.js';
@@ -133,8 +134,8 @@ describe('transcode workflow failures', () => {
     expect(running.jobs).toHaveLength(1);
     expect(running.jobs[0]).toMatchObject({ attempt: 1, state: 'running' });
     expect(running.percent).toBeGreaterThan(5);
-    const [{ handle: job }] = [...faults.created.values()] as [{ handle: { id: string } }];
-    expect(await s.local.pid(job)).toBeGreaterThan(0);
+    const job = [...faults.created.values()][0]?.handle;
+    expect(job && (await s.local.pid(job))).toBeGreaterThan(0);
 
     await handle.cancel();
     const error = await handle.result().catch((e: unknown) => e);
@@ -145,6 +146,6 @@ describe('transcode workflow failures', () => {
     const prefix = streamPrefix({ bucket: DEST_BUCKET }, 'cancel-me.mp4');
     expect(await readJson<JobRecord>(s.store, DEST_BUCKET, prefix + JOB_RECORD)).toMatchObject({ outcome: 'canceled', error: 'canceled' });
     expect(await s.store.head(DEST_BUCKET, prefix + MASTER_PLAYLIST)).toBeUndefined();
-    expect((await handle.query('progress')) as unknown).toMatchObject({ stage: 'canceled' });
+    expect(await handle.query(progressQuery)).toMatchObject({ stage: 'canceled' });
   });
 });
