@@ -1,7 +1,7 @@
 // The stand-in accepts only correctly signed requests: real SDK signatures (API key and resource
 // principal) pass; unsigned, unknown-key, stale, re-targeted and body-tampered requests get 401.
 import { createSign } from 'node:crypto';
-import { DefaultRequestSigner, SimpleAuthenticationDetailsProvider } from 'oci-common';
+import { DefaultRequestSigner, SimpleAuthenticationDetailsProvider, type Method } from 'oci-common';
 import { ObjectStorageClient } from 'oci-objectstorage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOciObjectStore } from '../../../src/adapters/oci/object-store.js';
@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(async () => standIn?.stop());
 
 /** Signs like the SDK does (its own signer), then lets the test alter the request before sending. */
-async function signed(method: string, path: string, body?: string, preset: Record<string, string> = {}) {
+async function signed(method: Method, path: string, body?: string, preset: Record<string, string> = {}) {
   const headers = new Headers({ 'content-type': 'application/json', ...preset });
   const uri = `${standIn.url}${path}`;
   const provider = new SimpleAuthenticationDetailsProvider(key.tenancy, key.user, key.fingerprint, key.privateKeyPem, null);
@@ -26,7 +26,7 @@ async function signed(method: string, path: string, body?: string, preset: Recor
   return { uri, headers, body };
 }
 
-const send = (method: string, uri: string, headers: Headers, body?: string) => fetch(uri, { method, headers, body });
+const send = (method: Method, uri: string, headers: Headers, body?: string) => fetch(uri, { method, headers, body });
 
 describe('request signatures', () => {
   it('verifies SDK-signed requests and records the principal', async () => {
