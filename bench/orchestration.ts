@@ -1,0 +1,216 @@
+// `npm run bench:orchestration`: what orchestration costs on top of the work, measured in one run
+// on the real local stack (Temporal dev server, worker, watcher, starter) on this machine.
+//   (a) end-to-end time (file dropped into the source bucket -> both masters published) divided by
+//       the transcoder command's own time on the same clip with the same arguments (60 s 1080p + audio)
+//   (b) starter latency: handleEvent (describe + signal-with-start) against the running server
+//   (c) 200 concurrent workflows with a no-op JobRunner: completion time, worker peak RSS
+// Prints figures and PASS/MISS against the issue's target; it never fails a build.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { transcoderArgs } from '../src/activities/jobs.js';
+import type { StartJobInput } from '../src/activities/types.js';
+import { loadConfig } from '../src/config.js';
+import { workflowIdFor } from '../src/domain/events.js';
+import { DASH_MANIFEST, MASTER_PLAYLIST } from '../src/domain/layout.js';
+import { createObjectEvent } from '../src/stack/object-event.js';
+import { CLI_ENTRY, REPO_ROOT } from '../src/stack/paths.js';
+import { startStack, type RunningStack } from '../src/stack/stack.js';
+import { handleEvent } from '../src/starter-fn/handler.js';
+import { createTemporalStarter } from '../src/starter-fn/temporal-starter.js';
+import type { TranscodeResult } from '../src/workflows/definitions.js';
+import { makeClip } from '../tests/helpers/clips.js';
+import { freePort } from '../tests/helpers/net.js';
+import { machine } from './lib/inspect.js';
+import { benchSource } from './lib/sources.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '60' },
+    events: { type: 'string', default: '200' },
+    workflows: { type: 'string', default: '200' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const log = (line: string): void => console.error(`[bench] ${line}`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+/** Runs a command (no shell), returns its wall time in ms; throws with its output tail on failure. */
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const started = performance.now();
+  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  return new Promise((ok, fail) => {
+    child.once('error', fail);
+    child.once('close', (code) => (code === 0 ? ok(performance.now() - started) : fail(new Error(`${command} exited ${code}: ${stderr}`))));
+  });
+}
+
+/** The startJob input the workflow scheduled, from its history: the exact arguments the job got. */
+async function startJobInput(client: Client, workflowId: string): Promise<StartJobInput> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  for (const event of history.events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name === 'startJob') {
+      const payload = scheduled.input?.payloads?.[0]?.data;
+      if (payload) return JSON.parse(Buffer.from(payload).toString('utf8')) as StartJobInput;
+    }
+  }
+  throw new Error(`no startJob in the history of ${workflowId}`);
+}
+
+async function published(stack: RunningStack, object: string): Promise<void> {
+  const dir = join(stack.paths.bucketsDir, 'media-out', object);
+  while (!(existsSync(join(dir, MASTER_PLAYLIST)) && existsSync(join(dir, DASH_MANIFEST)))) await sleep(50);
+}
+
+// ---- (a) end-to-end vs the transcoder alone --------------------------------------------------------
+
+async function endToEnd(stack: RunningStack, clip: string): Promise<{ e2eMs: number; aloneMs: number }> {
+  const object = 'bench-e2e.mp4';
+  const workflowId = workflowIdFor({ namespace: 'local', bucket: 'media-in', object });
+  log(`(a) dropping ${clip} into media-in as ${object}`);
+  const t0 = performance.now();
+  await stack.store.putFile('media-in', object, clip);
+  await published(stack, object);
+  const e2eMs = performance.now() - t0;
+  const result = (await stack.client.workflow.getHandle(workflowId).result()) as TranscodeResult;
+  log(`(a) end to end ${secs(e2eMs)} (${result.renditions.join(', ')})`);
+
+  // The same command line the job ran, into a scratch bucket, timed on its own.
+  const input = await startJobInput(stack.client, workflowId);
+  const args = transcoderArgs({ ...input, dest: { bucket: 'bench-scratch', prefix: '' } }, 'local');
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', OCI_TRANSCODE_STORE: `local:${stack.paths.bucketsDir}` };
+  log('(a) the transcoder command alone, same arguments');
+  const aloneMs = await timed(process.execPath, [CLI_ENTRY, ...args], env);
+  log(`(a) transcoder alone ${secs(aloneMs)}`);
+  return { e2eMs, aloneMs };
+}
+
+// ---- (b) starter latency -------------------------------------------------------------------------
+
+async function starterLatency(stack: RunningStack, count: number): Promise<number[]> {
+  // Runs nobody executes (no worker on this queue): the starter's own cost, not the worker's.
+  const starter = createTemporalStarter(stack.client, { taskQueue: 'bench-idle' });
+  const config = { sourceBuckets: ['bench-starter'], destBucket: 'media-out', destPrefix: '' };
+  const warmUp = 20;
+  const times: number[] = [];
+  const ids: string[] = [];
+  for (let i = 0; i < count + warmUp; i++) {
+    const event = createObjectEvent({ namespace: 'local', bucket: 'bench-starter', object: `latency/${i}.mp4`, etag: randomUUID(), eventID: randomUUID(), eventTime: new Date() });
+    const t0 = performance.now();
+    const answer = await handleEvent(event, { starter, config });
+    const ms = performance.now() - t0;
+    if (answer.outcome !== 'started') throw new Error(`event ${i}: ${answer.outcome}`);
+    ids.push(answer.workflowId);
+    if (i >= warmUp) times.push(ms);
+  }
+  await Promise.all(ids.map((id) => stack.client.workflow.getHandle(id).terminate('benchmark cleanup')));
+  return times.sort((a, b) => a - b);
+}
+
+// ---- (c) concurrent workflows with a no-op JobRunner ---------------------------------------------
+
+async function vm(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function concurrent(stack: RunningStack, count: number): Promise<{ ms: number; peakMiB: number; idleMiB: number; failed: number }> {
+  const tiny = await makeClip('landscape');
+  log('(c) template: one real run of the tiny clip');
+  await stack.store.putFile('media-in', 'bench-template.mp4', tiny);
+  const templateId = workflowIdFor({ namespace: 'local', bucket: 'media-in', object: 'bench-template.mp4' });
+  let template: TranscodeResult | undefined;
+  while (!template) {
+    template = (await stack.client.workflow.getHandle(templateId).result().catch(() => undefined)) as TranscodeResult | undefined;
+    if (!template) await sleep(200); // the watcher has not started it yet
+  }
+
+  const queue = 'bench-noop';
+  const worker = spawn(process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, 'bench/orchestration/noop-worker.ts')], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env, BENCH_ADDRESS: stack.state.address, OCI_TRANSCODE_TASK_QUEUE: queue, OCI_TRANSCODE_DATA_DIR: stack.paths.dataDir,
+      BENCH_TEMPLATE: JSON.stringify({ bucket: template.bucket, streamPrefix: template.streamPrefix, version: template.version }),
+    },
+  });
+  try {
+    await new Promise<void>((ok, fail) => {
+      worker.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && ok());
+      worker.once('exit', (code) => fail(new Error(`noop worker exited ${code}`)));
+    });
+    const starter = createTemporalStarter(stack.client, { taskQueue: queue });
+    const config = { sourceBuckets: ['bench-in'], destBucket: 'bench-out', destPrefix: '' };
+    const names = Array.from({ length: count }, (_, i) => `noop/clip-${String(i).padStart(3, '0')}.mp4`);
+    const infos = await Promise.all(names.map((name) => stack.store.putFile('bench-in', name, tiny)));
+    // Warm-up: one run through the fresh worker (workflow cache, first activity calls) not counted.
+    const warm = createObjectEvent({ namespace: 'local', bucket: 'bench-in', object: 'noop/warm-up.mp4', etag: (await stack.store.putFile('bench-in', 'noop/warm-up.mp4', tiny)).etag, eventID: randomUUID(), eventTime: new Date() });
+    const warmAnswer = await handleEvent(warm, { starter, config });
+    if (warmAnswer.outcome === 'started') await stack.client.workflow.getHandle(warmAnswer.workflowId).result();
+    const idleMiB = await vm(worker.pid!, 'VmRSS');
+
+    log(`(c) starting ${count} workflows at once`);
+    const t0 = performance.now();
+    const answers = await Promise.all(names.map((name, i) => handleEvent(
+      createObjectEvent({ namespace: 'local', bucket: 'bench-in', object: name, etag: infos[i]!.etag, eventID: randomUUID(), eventTime: new Date() }),
+      { starter, config },
+    )));
+    const results = await Promise.allSettled(answers.map((a) => {
+      if (a.outcome !== 'started') throw new Error(`not started: ${a.outcome}`);
+      return stack.client.workflow.getHandle(a.workflowId).result();
+    }));
+    const ms = performance.now() - t0;
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (failed > 0) log(`(c) ${failed} failed, e.g. ${String((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason)}`);
+    return { ms, peakMiB: await vm(worker.pid!, 'VmHWM'), idleMiB, failed };
+  } finally {
+    worker.kill('SIGTERM');
+    await new Promise((r) => worker.once('exit', r));
+  }
+}
+
+// ---- main ------------------------------------------------------------------------------------------
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const info = await machine();
+const clip = await benchSource(1920, 1080, Number(opts.seconds), log);
+const dataDir = await mkdtemp(join(tmpdir(), 'bench-orchestration-'));
+const config = loadConfig({ ...process.env, OCI_TRANSCODE_DATA_DIR: dataDir, OCI_TRANSCODE_DEV_PORT: String(await freePort()), OCI_TRANSCODE_DEV_UI_PORT: String(await freePort()) });
+log(`starting the local stack in ${dataDir}`);
+const stack = await startStack(config, (line) => (line.startsWith('[watcher]') ? log(line) : undefined));
+try {
+  const a = await endToEnd(stack, clip.path);
+  const latencies = await starterLatency(stack, Number(opts.events));
+  const c = await concurrent(stack, Number(opts.workflows));
+  const ratio = a.e2eMs / a.aloneMs;
+  const p50 = percentile(latencies, 50);
+  const p99 = percentile(latencies, 99);
+  console.log([
+    '',
+    `Orchestration benchmark: ${info.model}, ${info.cpus} CPUs, ${info.memGiB} GiB, ${info.ffmpeg}, load ${info.load}`,
+    `(a) ${clip.seconds} s ${clip.width}x${clip.height} clip with audio, default preset, HLS + DASH`,
+    `    end to end (dropped -> masters published)  ${secs(a.e2eMs)}`,
+    `    transcoder command alone, same arguments   ${secs(a.aloneMs)}`,
+    `    ratio                                       ${ratio.toFixed(3)}  (target <= 1.10: ${ratio <= 1.1 ? 'PASS' : 'MISS'})`,
+    `(b) starter latency over ${latencies.length} events of distinct objects (after 20 warm-up)`,
+    `    p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies[latencies.length - 1]!.toFixed(1)} ms`,
+    `(c) ${Number(opts.workflows)} concurrent workflows, no-op JobRunner (outputs copied from a real run; inspect, verify, publish real)`,
+    `    all completed in ${secs(c.ms)}${c.failed ? ` (${c.failed} FAILED)` : ''}; worker RSS ${c.idleMiB.toFixed(0)} MiB warm, peak ${c.peakMiB.toFixed(0)} MiB`,
+    '',
+  ].join('\n'));
+} finally {
+  await stack.stop();
+  if (!opts.keep) await rm(dataDir, { recursive: true, force: true });
+}
+process.exit(0); // idle gRPC channels would otherwise keep the process up for a while
