@@ -2,16 +2,15 @@
 import {
   CircuitBreaker,
   MaxAttemptsTerminationStrategy,
+  type AuthParams,
   type ClientConfiguration,
   type DelayStrategy,
   type OciError,
+  type Region,
   type RetryConfiguration,
 } from 'oci-common';
-import { ContainerInstanceClient } from 'oci-containerinstances';
-import { ObjectStorageClient } from 'oci-objectstorage';
-import { SecretsClient } from 'oci-secrets';
 import type { OciConfig } from '../../config-oci.js';
-import { createAuthProvider, regionOf, type ResolvedAuthKind } from './auth.js';
+import { createAuthProvider, regionOf } from './auth.js';
 import { isRetryable } from './errors.js';
 
 type WaitContext = Parameters<DelayStrategy['delay']>[0];
@@ -37,43 +36,37 @@ export function retryConfiguration(
   };
 }
 
-export interface OciClients {
-  authKind: ResolvedAuthKind;
-  objectStorage: ObjectStorageClient;
-  containerInstances: ContainerInstanceClient;
-  secrets: SecretsClient;
+/** What every per-service SDK client has in common, as far as we configure it. */
+export interface SdkClient {
+  set region(region: Region);
+  get endpoint(): string;
+  set endpoint(endpoint: string);
   close(): void;
 }
 
-type AnyClient = ObjectStorageClient | ContainerInstanceClient | SecretsClient;
+export type SdkClientClass<T extends SdkClient> = new (params: AuthParams, clientConfiguration?: ClientConfiguration) => T;
 
-/** Builds the three clients lazily-used by the adapters. Endpoint overrides win over the region. */
-export async function createOciClients(config: OciConfig, env: Record<string, string | undefined> = process.env): Promise<OciClients> {
-  const { kind, provider } = await createAuthProvider(config, env);
-  const clientConfiguration: ClientConfiguration = {
-    retryConfiguration: retryConfiguration(config),
-    // The SDK opens a per-client breaker by default; our callers retry with backoff themselves, and a breaker
-    // that stays open 30 s turns a short burst of throttling into a long stall, so it can be switched off.
-    ...(config.circuitBreaker ? {} : { circuitBreaker: new CircuitBreaker({ disableClientCircuitBreaker: true }) }),
-  };
-  const params = { authenticationDetailsProvider: provider };
-  const objectStorage = new ObjectStorageClient(params, clientConfiguration);
-  const containerInstances = new ContainerInstanceClient(params, clientConfiguration);
-  const secrets = new SecretsClient(params, clientConfiguration);
-  const setup = (client: AnyClient, endpoint: string | undefined): void => {
-    if (config.region) client.region = regionOf(config.region);
-    if (endpoint) client.endpoint = endpoint.replace(/\/+$/, '');
-  };
-  setup(objectStorage, config.endpoints.objectStorage);
-  setup(containerInstances, config.endpoints.containerInstances);
-  setup(secrets, config.endpoints.secrets);
-  return {
-    authKind: kind,
-    objectStorage,
-    containerInstances,
-    secrets,
-    close() {
-      for (const client of [objectStorage, containerInstances, secrets]) client.close();
+/**
+ * One service client with the chosen identity, our retry policy and an optional endpoint override (which
+ * wins over the region). Each adapter opens only its own service, so bundles carry only what they use.
+ */
+export async function openClient<T extends SdkClient>(
+  Client: SdkClientClass<T>,
+  config: OciConfig,
+  endpoint: string | undefined,
+  env: Record<string, string | undefined> = process.env,
+): Promise<T> {
+  const { provider } = await createAuthProvider(config, env);
+  const client = new Client(
+    { authenticationDetailsProvider: provider },
+    {
+      retryConfiguration: retryConfiguration(config),
+      // The SDK opens a per-client breaker by default; our callers retry with backoff themselves, and a
+      // breaker that stays open 30 s turns a short burst of throttling into a long stall: it can be switched off.
+      ...(config.circuitBreaker ? {} : { circuitBreaker: new CircuitBreaker({ disableClientCircuitBreaker: true }) }),
     },
-  };
+  );
+  if (config.region) client.region = regionOf(config.region);
+  if (endpoint) client.endpoint = endpoint.replace(/\/+$/, '');
+  return client;
 }

@@ -2,10 +2,10 @@
 // by its job-key tag and deduplicated by a stable opc-retry-token. Capacity and limit errors move on to the
 // next availability domain or shape after a backoff; when every placement refuses, CapacityExhaustedError.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { models, type ContainerInstanceClient } from 'oci-containerinstances';
+import { ContainerInstanceClient, models } from 'oci-containerinstances';
 import { loadOciConfig, requireJobRunnerConfig, type JobRunnerConfig } from '../../config-oci.js';
 import type { JobHandle, JobLaunch, JobPhase, JobRunner, JobState } from '../../ports.js';
-import { createOciClients, retryConfiguration, type OciClients } from './clients.js';
+import { openClient, retryConfiguration } from './clients.js';
 import { CapacityExhaustedError, describe, isCapacityError, isRetryable, statusOf, toPortError, type PlacementMiss } from './errors.js';
 import { readLogs } from './logs.js';
 import { freeformTags, JOB_KEY_TAG, jobKeyTag, launchSizeProblems, MANAGED_TAG, placementLabel, placementOrder, placementsOf, retryToken, type Placement } from './placement.js';
@@ -21,7 +21,7 @@ type Listed = JobHandle & { tags: Record<string, string>; phase: JobPhase };
 type Summary = Listed & { lifecycle: models.ContainerInstance.LifecycleState };
 
 export class OciJobRunner implements JobRunner {
-  private clients: Promise<OciClients> | undefined;
+  private opened: Promise<ContainerInstanceClient> | undefined;
   private readonly containerIds = new Map<string, string>();
   private readonly placements: Placement[];
   /** When each placement last refused for capacity: shortages persist, so those go to the back for a while. */
@@ -29,19 +29,18 @@ export class OciJobRunner implements JobRunner {
 
   constructor(
     readonly config: JobRunnerConfig,
-    private readonly openClients: () => Promise<OciClients>,
+    private readonly open: () => Promise<ContainerInstanceClient>,
     private readonly options: OciJobRunnerOptions = {},
   ) {
     this.placements = placementsOf(config);
   }
 
   private async client(): Promise<ContainerInstanceClient> {
-    this.clients ??= this.openClients();
-    const clients = await this.clients.catch((error: unknown) => {
-      this.clients = undefined;
+    this.opened ??= this.open();
+    return this.opened.catch((error: unknown) => {
+      this.opened = undefined;
       throw error;
     });
-    return clients.containerInstances;
   }
 
   async start(job: JobLaunch): Promise<JobHandle> {
@@ -172,6 +171,13 @@ export class OciJobRunner implements JobRunner {
     this.containerIds.delete(handle.id);
   }
 
+  /** Releases the SDK client. */
+  async close(): Promise<void> {
+    const opened = this.opened;
+    this.opened = undefined;
+    if (opened) (await opened.catch(() => undefined))?.close();
+  }
+
   async list(tags: Record<string, string>): Promise<Listed[]> {
     const found = await this.listManaged(tags);
     return Promise.all(
@@ -219,5 +225,5 @@ function summaryPhase(state: models.ContainerInstance.LifecycleState): JobPhase 
 
 export function createOciJobRunner(env: Record<string, string | undefined> = process.env, options: OciJobRunnerOptions = {}): OciJobRunner {
   const config = requireJobRunnerConfig(loadOciConfig(env));
-  return new OciJobRunner(config, () => createOciClients(config, env), options);
+  return new OciJobRunner(config, () => openClient(ContainerInstanceClient, config, config.endpoints.containerInstances, env), options);
 }

@@ -3,10 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { models, type ObjectStorageClient } from 'oci-objectstorage';
+import { models, ObjectStorageClient } from 'oci-objectstorage';
 import { loadOciConfig, type OciConfig } from '../../config-oci.js';
 import type { ListPage, ObjectInfo, ObjectStore, PutOptions } from '../../ports.js';
-import { createOciClients, type OciClients } from './clients.js';
+import { openClient } from './clients.js';
 import { statusOf, toPortError } from './errors.js';
 import { uploadBuffer, uploadFile, uploadStream, type UploadTarget } from './uploads.js';
 
@@ -29,11 +29,11 @@ export interface OciObjectStoreOptions {
 
 export class OciObjectStore implements ObjectStore {
   private ns: string | undefined;
-  private clients: Promise<OciClients> | undefined;
+  private opened: Promise<ObjectStorageClient> | undefined;
 
   constructor(
     readonly config: OciConfig,
-    private readonly openClients: () => Promise<OciClients>,
+    private readonly open: () => Promise<ObjectStorageClient>,
     namespace?: string,
   ) {
     this.ns = namespace;
@@ -45,9 +45,9 @@ export class OciObjectStore implements ObjectStore {
   }
 
   private async client(): Promise<{ client: ObjectStorageClient; namespace: string }> {
-    this.clients ??= this.openClients();
-    const { objectStorage } = await this.clients.catch((error: unknown) => {
-      this.clients = undefined; // a bad credential or metadata hiccup must not poison every later call
+    this.opened ??= this.open();
+    const objectStorage = await this.opened.catch((error: unknown) => {
+      this.opened = undefined; // a bad credential or metadata hiccup must not poison every later call
       throw error;
     });
     if (this.ns === undefined) {
@@ -174,11 +174,11 @@ export class OciObjectStore implements ObjectStore {
     };
   }
 
-  /** Releases the SDK clients (circuit breakers, token refreshers). */
+  /** Releases the SDK client (circuit breaker, token refreshers). */
   async close(): Promise<void> {
-    const clients = this.clients;
-    this.clients = undefined;
-    if (clients) (await clients.catch(() => undefined))?.close();
+    const opened = this.opened;
+    this.opened = undefined;
+    if (opened) (await opened.catch(() => undefined))?.close();
   }
 }
 
@@ -192,5 +192,5 @@ export function createOciObjectStore(
 ): OciObjectStore {
   const config = loadOciConfig(env);
   const namespace = options.namespace ?? (env.OCI_TRANSCODE_NAMESPACE || undefined);
-  return new OciObjectStore(config, () => createOciClients(config, env), namespace);
+  return new OciObjectStore(config, () => openClient(ObjectStorageClient, config, config.endpoints.objectStorage, env), namespace);
 }
