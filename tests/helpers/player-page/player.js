@@ -1,0 +1,169 @@
+// Plays one stream and reports on window.playback (read by tests/helpers/player-page/play.ts).
+// Query: engine=hls|shaka, src=<manifest URL>, target=<seconds of playback to wait for>, top=1 to
+// pin the highest variant (the most demanding profile/level) instead of letting ABR choose.
+/* global Hls, shaka */
+(function main() {
+  'use strict';
+  const params = new URLSearchParams(location.search);
+  const engine = params.get('engine');
+  const src = params.get('src');
+  const target = Number(params.get('target') || '1.5');
+  const pinTop = params.get('top') === '1';
+  const video = document.getElementById('video');
+
+  const report = {
+    engine,
+    src,
+    done: false,
+    ok: false,
+    reason: '',
+    version: '',
+    variants: [],
+    audioTracks: 0,
+    codecsSupported: {},
+    duration: NaN,
+    currentTime: 0,
+    videoWidth: 0,
+    videoHeight: 0,
+    errors: [],
+    /** Milliseconds since navigation at each milestone, to see where startup time goes. */
+    timing: {},
+  };
+  window.playback = report;
+
+  const mark = (name) => {
+    if (!(name in report.timing)) report.timing[name] = Math.round(performance.now());
+  };
+  mark('script');
+  const finish = (ok, reason) => {
+    if (report.done) return;
+    mark('done');
+    report.ok = ok;
+    report.reason = reason;
+    report.currentTime = video.currentTime;
+    report.duration = video.duration;
+    report.videoWidth = video.videoWidth;
+    report.videoHeight = video.videoHeight;
+    report.done = true;
+  };
+  const fail = (message, fatal = true) => {
+    report.errors.push({ fatal, message: String(message) });
+    if (fatal) finish(false, String(message));
+  };
+  const checkCodecs = (codecs, kind) => {
+    for (const c of String(codecs || '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      const type = `${kind}/mp4; codecs="${c}"`;
+      report.codecsSupported[c] = window.MediaSource ? MediaSource.isTypeSupported(type) : false;
+    }
+  };
+
+  video.addEventListener('error', () => {
+    const e = video.error;
+    fail(`media element error ${e ? `${e.code} ${e.message}` : ''}`);
+  });
+  video.addEventListener('loadedmetadata', () => mark('loadedmetadata'));
+  video.addEventListener('playing', () => mark('playing'));
+  video.addEventListener('timeupdate', () => {
+    report.currentTime = video.currentTime;
+    if (video.currentTime >= target) finish(true, `played past ${target}s`);
+  });
+  video.addEventListener('ended', () => {
+    // A stream shorter than the target still proves playback if it reached its end.
+    if (video.currentTime > 0) finish(true, 'ended');
+  });
+  const start = () => {
+    video.muted = true;
+    video.play().catch((e) => fail(`play() rejected: ${e && e.message}`));
+  };
+
+  const LIBRARIES = { hls: '/lib/hls/hls.min.js', shaka: '/lib/shaka/shaka-player.compiled.js' };
+  if (!src) return fail('no src parameter');
+  if (!LIBRARIES[engine]) return fail(`unknown engine ${engine}`);
+  // Load only the player under test: parsing both costs startup time on every page.
+  const script = document.createElement('script');
+  script.src = LIBRARIES[engine];
+  script.onerror = () => fail(`could not load ${script.src}`);
+  script.onload = () => {
+    mark('library');
+    if (engine === 'hls') playHls();
+    else playShaka().catch((e) => fail(describeShaka(e)));
+  };
+  document.head.appendChild(script);
+
+  function playHls() {
+    if (typeof Hls === 'undefined' || !Hls.isSupported()) return fail('hls.js missing or MSE unsupported');
+    report.version = Hls.version;
+    const hls = new Hls({ enableWorker: true, capLevelToPlayerSize: false, debug: false });
+    window.hls = hls;
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      const message = `${data.type}/${data.details}${data.reason ? `: ${data.reason}` : ''}${data.error ? `: ${data.error.message}` : ''}`;
+      fail(message, Boolean(data.fatal));
+    });
+    hls.on(Hls.Events.MANIFEST_PARSED, (_event, data) => {
+      mark('manifest');
+      report.variants = data.levels.map((l) => ({
+        width: l.width || 0,
+        height: l.height || 0,
+        bandwidth: l.bitrate,
+        videoCodec: l.videoCodec || '',
+        audioCodec: l.audioCodec || '',
+      }));
+      report.audioTracks = (data.audioTracks || []).length;
+      for (const l of data.levels) {
+        checkCodecs(l.videoCodec, 'video');
+        checkCodecs(l.audioCodec, 'audio');
+      }
+      if (pinTop) {
+        let top = 0;
+        data.levels.forEach((l, i) => {
+          if ((l.height || 0) * 1e9 + l.bitrate > (data.levels[top].height || 0) * 1e9 + data.levels[top].bitrate) top = i;
+        });
+        hls.currentLevel = top;
+      }
+      start();
+    });
+    hls.attachMedia(video);
+    hls.loadSource(src);
+  }
+
+  async function playShaka() {
+    if (typeof shaka === 'undefined') return fail('shaka-player missing');
+    shaka.polyfill.installAll();
+    if (!shaka.Player.isBrowserSupported()) return fail('shaka: browser not supported');
+    report.version = shaka.Player.version;
+    const player = new shaka.Player();
+    window.shakaPlayer = player;
+    await player.attach(video);
+    player.configure({ abr: { enabled: !pinTop }, streaming: { retryParameters: { maxAttempts: 1 } } });
+    player.addEventListener('error', (event) => {
+      const e = event.detail;
+      fail(describeShaka(e), !e || e.severity === shaka.util.Error.Severity.CRITICAL);
+    });
+    await player.load(src);
+    mark('manifest');
+    const tracks = player.getVariantTracks();
+    report.variants = tracks.map((t) => ({
+      width: t.width || 0,
+      height: t.height || 0,
+      bandwidth: t.bandwidth,
+      videoCodec: t.videoCodec || '',
+      audioCodec: t.audioCodec || '',
+    }));
+    report.audioTracks = new Set(tracks.filter((t) => t.audioCodec).map((t) => t.audioId)).size;
+    for (const t of tracks) {
+      checkCodecs(t.videoCodec, 'video');
+      checkCodecs(t.audioCodec, 'audio');
+    }
+    if (pinTop && tracks.length > 0) {
+      const top = tracks.reduce((a, b) => ((b.height || 0) * 1e9 + b.bandwidth > (a.height || 0) * 1e9 + a.bandwidth ? b : a));
+      player.selectVariantTrack(top, true);
+    }
+    start();
+  }
+
+  function describeShaka(e) {
+    if (!e) return 'shaka: unknown error';
+    if (e.code !== undefined) return `shaka error ${e.code} (category ${e.category}) ${JSON.stringify(e.data || []).slice(0, 300)}`;
+    return `shaka: ${e.message || e}`;
+  }
+})();
