@@ -1,7 +1,7 @@
 // The activities, bound to their ports: createActivities(deps) is what a Worker registers.
 // Workflows import only the types from here (see eslint.config.mjs).
 import type { ActivityDeps } from './deps.js';
-import { createInspect } from './inspect.js';
+import { createHeadSource, createInspect } from './inspect.js';
 import { createJobActivities } from './jobs.js';
 import { createPublishActivities } from './publish.js';
 import { createVerify } from './verify.js';
@@ -12,6 +12,7 @@ export type * from './types.js';
 export function createActivities(deps: ActivityDeps) {
   return {
     inspect: createInspect(deps),
+    headSource: createHeadSource(deps),
     ...createJobActivities(deps),
     verify: createVerify(deps),
     ...createPublishActivities(deps),

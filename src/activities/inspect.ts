@@ -3,7 +3,7 @@
 // The configured limits (size, duration, picture size) are checked here too, by probeSource.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { SourceProbe, TranscodeRequest } from '../domain/types.js';
+import type { SourceProbe, SourceRef, TranscodeRequest } from '../domain/types.js';
 import { NotFoundError } from '../ports.js';
 import { probeSource } from '../transcoder/probe.js';
 import { BadInputError } from '../transcoder/errors.js';
@@ -64,5 +64,13 @@ export function createInspect(deps: ActivityDeps) {
       audio: probe.audio ? `${probe.audio.codec} ${probe.audio.channels}ch` : 'none',
     });
     return { probe, etag: head.etag, size: head.size, settings: resolveSettings(request, config) };
+  };
+}
+
+/** The source's etag now (undefined once deleted): tells a failure caused by a newer upload. */
+export function createHeadSource(deps: ActivityDeps) {
+  return async function headSource(source: SourceRef): Promise<{ etag?: string }> {
+    const head = await deps.store.head(source.bucket, source.object);
+    return head ? { etag: head.etag } : {};
   };
 }

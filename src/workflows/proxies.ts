@@ -15,8 +15,8 @@ const quickRetry: ActivityOptions['retry'] = {
   nonRetryableErrorTypes: DETERMINISTIC_ERRORS,
 };
 
-/** inspect (head + probe), verify and publish: seconds of storage I/O each. */
-export const storage = proxyActivities<Pick<Activities, 'inspect' | 'verify' | 'publish' | 'discard'>>({
+/** inspect (head + probe), headSource, verify, publish, discard: seconds of storage I/O each. */
+export const storage = proxyActivities<Pick<Activities, 'inspect' | 'headSource' | 'verify' | 'publish' | 'discard'>>({
   startToCloseTimeout: '5 min',
   retry: quickRetry,
 });

@@ -161,6 +161,15 @@ export async function transcode(request: TranscodeRequest): Promise<TranscodeRes
     });
   } catch (error) {
     failure = surface(error);
+    // A job that found the source shorter than planned, a verify mismatch...: a newer upload replaced
+    // the file under us. Then the newer upload wins, as with the signal.
+    if (inspected && supersededBy === undefined && !isCancellation(failure)) {
+      const now = await CancellationScope.nonCancellable(() => storage.headSource(request.source)).catch(() => ({ etag: undefined }));
+      if (now.etag !== undefined && now.etag !== run.etag) {
+        log.info('the source was replaced during a failed run: continuing with the newer upload', { stage: run.stage, etag: run.etag, newer: now.etag });
+        supersededBy = now.etag;
+      }
+    }
   }
 
   // Cleanup always runs to the end, also when the run was cancelled.

@@ -156,3 +156,17 @@ export async function startStack(env: TestWorkflowEnvironment, options: TestStac
     },
   };
 }
+
+/** Results of one activity type in a run, decoded from its history (default JSON payloads). */
+export async function activityResults<T>(handle: WorkflowHandle, type: string): Promise<T[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = new Map(
+    events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [[String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name]] : [])),
+  );
+  return events.flatMap((e) => {
+    const done = e.activityTaskCompletedEventAttributes;
+    if (!done || scheduled.get(String(done.scheduledEventId)) !== type) return [];
+    const data = done.result?.payloads?.[0]?.data;
+    return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as T] : [];
+  });
+}

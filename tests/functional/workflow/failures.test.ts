@@ -1,6 +1,6 @@
 // Failure paths of the transcode workflow on a real dev server, with real local jobs; the fault
 // runner only decides which launches misbehave. Every test ends with no job left behind.
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../../src/activities/index.js';
@@ -10,7 +10,7 @@ import type { JobRecord } from '../../../src/domain/types.js';
 import { progressQuery } from '../../../src/workflows/definitions.js';
 import { makeBadInput, makeClip } from '../../helpers/clips.js';
 import { createFaultRunner, type Fault, type FaultRunner } from '../../helpers/fault-runner.js';
-import { DEST_BUCKET, startStack, startTemporal, workflowBundle, type TestStack } from '../../helpers/temporal.js';
+import { activityResults, DEST_BUCKET, startStack, startTemporal, workflowBundle, type TestStack } from '../../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;
 let stack: TestStack | undefined;
@@ -44,18 +44,6 @@ async function failureOf(promise: Promise<unknown>): Promise<{ type?: string | n
   expect(error).toBeInstanceOf(WorkflowFailedError);
   const cause = (error as WorkflowFailedError).cause as { type?: string | null; message: string };
   return cause;
-}
-
-/** Results of one activity type, decoded from the run's history (default JSON payloads). */
-async function activityResults<T>(handle: WorkflowHandle, type: string): Promise<T[]> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const scheduled = new Map(events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [[String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name]] : [])));
-  return events.flatMap((e) => {
-    const done = e.activityTaskCompletedEventAttributes;
-    if (!done || scheduled.get(String(done.scheduledEventId)) !== type) return [];
-    const data = done.result?.payloads?.[0]?.data;
-    return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as T] : [];
-  });
 }
 
 async function expectNoJobLeft(s: TestStack): Promise<void> {
