@@ -101,7 +101,10 @@ function filterGraph(spec: EncodeSpec): string | undefined {
     chains.push(`[v${i}]scale=${v.width}:${v.height},setsar=1,format=yuv420p[out${i}]`);
   });
   if (t) {
-    chains.push(`[poster]trim=start_frame=${t.posterFrame}:end_frame=${t.posterFrame + 1},scale=${t.posterWidth}:${t.posterHeight},setsar=1,split=2[png][jpeg]`);
+    // Frame 0 and the poster frame both go to an image2 output in update mode: the file keeps the
+    // last one, so a video shorter than the poster time still gets its first frame.
+    const pick = t.posterFrame > 0 ? `eq(n,0)+eq(n,${t.posterFrame})` : 'eq(n,0)';
+    chains.push(`[poster]select='${pick}',scale=${t.posterWidth}:${t.posterHeight},setsar=1,split=2[png][jpeg]`);
     const b = t.storyboard;
     if (b) chains.push(`[board]fps=1/${b.intervalSec},scale=${b.tileWidth}:${b.tileHeight},setsar=1,tile=${b.columns}x${b.rows}[sheet]`);
   }
@@ -136,6 +139,9 @@ function packagingOptions(spec: EncodeSpec): string[] {
     '-map_metadata', '-1', '-map_chapters', '-1', '-max_muxing_queue_size', '4096',
     '-f', 'hls', '-hls_time', hlsTime, '-hls_playlist_type', 'vod', '-hls_list_size', '0',
     '-hls_segment_type', spec.segmentFormat === 'ts' ? 'mpegts' : 'fmp4', '-hls_fmp4_init_filename', 'init.mp4', '-start_number', '1',
+    // Version-1 trun boxes with negative composition offsets: video presentation starts at 0 like
+    // audio, instead of two B-frames late (which MSE players, ignoring edit lists, would show).
+    ...(spec.segmentFormat === 'cmaf' ? ['-hls_segment_options', 'movflags=+negative_cts_offsets'] : []),
     '-hls_segment_filename', join(spec.outDir, 's%v', `seg_%05d.${ext}`),
     '-var_stream_map', variants.join(' '),
   ];
@@ -151,13 +157,16 @@ export function runEncode(spec: EncodeSpec, onProgress: (p: EncodeProgress) => v
   const t = spec.thumbnails;
   if (t && graph) {
     const image = (label: string, path: string, extra: string[]): { path: string; options: string[] } =>
-      ({ path, options: ['-map', `[${label}]`, '-frames:v', '1', '-update', '1', ...extra, '-f', 'image2'] });
+      ({ path, options: ['-map', `[${label}]`, '-update', '1', ...extra, '-f', 'image2'] });
     outputs.push(image('png', t.png, []), image('jpeg', t.jpeg, ['-q:v', '3']));
-    if (t.storyboard) outputs.push(image('sheet', t.storyboard.path, ['-q:v', '5']));
+    // One sheet: a rounding extra frame must not replace it with a nearly empty second one.
+    if (t.storyboard) outputs.push(image('sheet', t.storyboard.path, ['-frames:v', '1', '-q:v', '5']));
   }
   return runFfmpeg(spec.input, graph, outputs, onProgress, signal);
 }
 
+// Two or more, so fluent-ffmpeg takes them verbatim (see runFfmpeg).
+const INPUT_OPTIONS = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-stats', '-stats_period', '1'];
 const PROGRESS = /time=\s*(-?\d+):(\d+):([\d.]+).*?(?:speed=\s*([\d.]+)x)?\s*$/;
 
 /** The fluent-ffmpeg boundary: inputs, a filter graph and outputs in; a settled promise out. */
@@ -169,10 +178,13 @@ function runFfmpeg(
   signal?: AbortSignal,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const command = ffmpeg({ stdoutLines: 0 }).input(input).inputOptions(['-nostdin', '-hide_banner', '-loglevel', 'error', '-stats', '-stats_period', '1']);
+    // Options go in as separate arguments: given ONE array, fluent-ffmpeg splits every element that
+    // holds exactly one space ("v:0 a:0" would become two arguments). Spread, it splits nothing.
+    const command = ffmpeg({ stdoutLines: 0 }).input(input).inputOptions(...INPUT_OPTIONS);
     if (graph) command.complexFilter(graph);
-    for (const output of outputs) command.output(output.path).outputOptions(output.options);
+    for (const output of outputs) command.output(output.path).outputOptions(...output.options);
     const recent: string[] = [];
+    if (process.env.OCI_TRANSCODE_VERBOSE === 'true') command.on('start', (line: string) => process.stderr.write(`${line}\n`));
     command.on('stderr', (line: string) => {
       const m = PROGRESS.exec(line);
       if (m && /(?:frame|size)=/.test(line)) {

@@ -1,0 +1,140 @@
+// One job of a plan: one ffmpeg run for its renditions (and thumbnails), then the outputs read back
+// into renditions.json and media playlists. Nothing is uploaded here: the caller uploads only once
+// every output has been checked, so a source that turns out bad writes nothing.
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mediaPlaylist, posterJpeg, posterPng, renditionsFile, storyboardImage, storyboardVtt } from '../domain/layout.js';
+import { renderMediaPlaylist } from '../domain/manifests/index.js';
+import type { JobSpec, Plan, RenditionMeta, RenditionsFile, SourceProbe, ThumbnailSet } from '../domain/types.js';
+import { BadInputError } from './errors.js';
+import { runEncode, ToolError, variantDir, type EncodeProgress, type EncodeSpec } from './ffmpeg.js';
+import { collectVariant, type OutputFile } from './outputs.js';
+import { posterFrame, posterSize, storyboardLayout, storyboardVttText } from './thumbnails.js';
+
+export interface JobOutputs {
+  file: RenditionsFile;
+  /** Segments, init segments and pictures (upload first). */
+  media: OutputFile[];
+  /** Media playlists, stream-relative name -> text (upload second). */
+  playlists: { name: string; body: string }[];
+  /** renditions.json (upload third). */
+  renditions: { name: string; body: string };
+  posterPath?: string;
+}
+
+/** Lines of ffmpeg's stderr that mean the source itself is damaged, not the machine. */
+const DAMAGED_INPUT = /Invalid data found|corrupt|Error while decoding|moov atom not found|Truncat|error reading header/i;
+/** A decode shorter than the container says by this much is a truncated or damaged source. */
+const EARLY_END_SEC = 0.5;
+
+type ThumbnailSpec = Required<NonNullable<EncodeSpec['thumbnails']>>;
+
+function thumbnailsFor(plan: Plan, probe: SourceProbe, dir: string): { spec: ThumbnailSpec; set: ThumbnailSet; vtt: string } | undefined {
+  const v = probe.video;
+  if (!v) return undefined;
+  const poster = posterSize(v.displayWidth, v.displayHeight);
+  const board = storyboardLayout(plan.durationSec, v.displayWidth, v.displayHeight);
+  const spec: ThumbnailSpec = {
+    posterFrame: posterFrame(plan.durationSec, plan.fps),
+    posterWidth: poster.width,
+    posterHeight: poster.height,
+    png: join(dir, 'poster.png'),
+    jpeg: join(dir, 'poster.jpg'),
+    storyboard: { path: join(dir, 'storyboard.jpg'), ...board },
+  };
+  const set: ThumbnailSet = {
+    png: posterPng(plan.version),
+    jpeg: posterJpeg(plan.version),
+    storyboard: { image: storyboardImage(plan.version), vtt: storyboardVtt(plan.version), tileWidth: board.tileWidth, tileHeight: board.tileHeight, intervalSec: board.intervalSec },
+  };
+  // The VTT sits beside the sheet, so its references are bare file names.
+  const imageName = storyboardImage(plan.version).split('/').pop() ?? 'storyboard.jpg';
+  return { spec, set, vtt: storyboardVttText(board, plan.durationSec, imageName) };
+}
+
+export async function encodeJob(
+  input: { path: string; probe: SourceProbe; plan: Plan; job: JobSpec; workDir: string },
+  onProgress: (p: EncodeProgress) => void,
+  signal?: AbortSignal,
+): Promise<JobOutputs> {
+  const { probe, plan, job } = input;
+  const dir = join(input.workDir, `job-${job.id.replace(/[^A-Za-z0-9_-]/g, '_')}`);
+  await mkdir(dir, { recursive: true });
+  const video = job.videoIds.map((id) => {
+    const v = plan.video.find((r) => r.id === id);
+    if (!v) throw new Error(`plan has no video rendition ${id} (job ${job.id})`);
+    return v;
+  });
+  if (video.length > 0 && !probe.video) throw new BadInputError('the plan asks for video, but the source has no video stream');
+  const audio = job.audio && plan.audio && probe.audio ? plan.audio : undefined;
+  const thumbs = job.thumbnails ? thumbnailsFor(plan, probe, dir) : undefined;
+
+  const spec: EncodeSpec = {
+    input: input.path,
+    ...(probe.video && video.length ? { videoStream: probe.video.index } : {}),
+    ...(audio && probe.audio ? { audioStream: probe.audio.index, audio } : {}),
+    fps: plan.fps,
+    gopFrames: plan.gopFrames,
+    segmentSeconds: plan.segmentSeconds,
+    segmentFormat: plan.segmentFormat,
+    video,
+    outDir: dir,
+    ...(thumbs ? { thumbnails: thumbs.spec } : {}),
+  };
+  try {
+    await runEncode(spec, onProgress, signal);
+  } catch (error) {
+    const line = error instanceof ToolError ? error.stderr.split('\n').find((l) => DAMAGED_INPUT.test(l)) : undefined;
+    if (line) throw new BadInputError(`the source could not be decoded: ${line.trim()}`);
+    throw error;
+  }
+
+  const variants = [
+    ...video.map((v) => ({ id: v.id, kind: 'video' as const, frameRate: plan.fps })),
+    ...(audio ? [{ id: audio.id, kind: 'audio' as const, channels: audio.channels, sampleRate: audio.sampleRate, ...(probe.audio?.language ? { language: probe.audio.language } : {}) }] : []),
+  ];
+  const renditions: RenditionMeta[] = [];
+  const media: OutputFile[] = [];
+  for (const [i, v] of variants.entries()) {
+    const collected = await collectVariant({ dir: variantDir(dir, i), version: plan.version, segmentFormat: plan.segmentFormat, ...v });
+    renditions.push(collected.meta);
+    media.push(...collected.files);
+  }
+  for (const r of renditions) {
+    if (plan.durationSec - r.durationSec > EARLY_END_SEC) {
+      throw new BadInputError(`the source ends early: its ${r.kind} decodes to ${r.durationSec.toFixed(2)} s of the ${plan.durationSec.toFixed(2)} s its container declares (truncated or damaged)`);
+    }
+  }
+
+  let thumbnails: ThumbnailSet | undefined;
+  let posterPath: string | undefined;
+  if (thumbs) {
+    const vttPath = join(dir, 'storyboard.vtt');
+    await writeFile(vttPath, thumbs.vtt);
+    for (const path of [thumbs.spec.png, thumbs.spec.jpeg, thumbs.spec.storyboard.path]) {
+      if (!(await stat(path).catch(() => undefined))?.size) throw new Error(`ffmpeg did not write ${path}`);
+    }
+    const set = thumbs.set;
+    media.push({ path: thumbs.spec.png, name: set.png ?? '' }, { path: thumbs.spec.jpeg, name: set.jpeg ?? '' });
+    if (set.storyboard) media.push({ path: thumbs.spec.storyboard.path, name: set.storyboard.image }, { path: vttPath, name: set.storyboard.vtt });
+    thumbnails = set;
+    posterPath = thumbs.spec.png;
+  }
+
+  const file: RenditionsFile = {
+    schema: 1,
+    jobId: job.id,
+    version: plan.version,
+    segmentFormat: plan.segmentFormat,
+    durationSec: Math.max(...renditions.map((r) => r.durationSec)),
+    renditions,
+    ...(thumbnails ? { thumbnails } : {}),
+  };
+  return {
+    file,
+    media,
+    playlists: renditions.map((r) => ({ name: mediaPlaylist(plan.version, r.id), body: renderMediaPlaylist(r, plan.segmentFormat) })),
+    renditions: { name: renditionsFile(plan.version, job.id), body: `${JSON.stringify(file, null, 2)}\n` },
+    ...(posterPath ? { posterPath } : {}),
+  };
+}
