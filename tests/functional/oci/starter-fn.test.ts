@@ -2,11 +2,9 @@
 // http-stream entry on a unix socket, invoked with the sample create-object event. It reads the
 // Temporal API key from Vault (the stand-in, signed with the function's resource principal) and starts
 // the run on a real Temporal dev server.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -15,6 +13,7 @@ import { buildFunction, type FnBuild } from '../../../scripts/build-fn.js';
 import { findTemporalBin } from '../../../src/stack/temporal-bin.js';
 import type { TranscodeRequest } from '../../../src/domain/types.js';
 import { SEARCH_ATTRIBUTES } from '../../../src/workflows/definitions.js';
+import { startFunction, type FnHost } from '../../oci-stand-in/fn-host.js';
 import { startOciStandIn, type OciStandIn } from '../../oci-stand-in/server.js';
 
 const API_KEY = `tk-${randomBytes(12).toString('hex')}`;
@@ -25,56 +24,8 @@ let dir: string;
 let built: FnBuild;
 let temporal: TestWorkflowEnvironment;
 let standIn: OciStandIn;
-let fn: ChildProcess;
-let output = '';
-let socket: string;
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Record<string, unknown>;
-}
-
-/** POST /call over the unix socket, as the Fn agent does. */
-function invoke(event: unknown): Promise<Answer> {
-  const payload = Buffer.from(typeof event === 'string' ? event : JSON.stringify(event));
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath: socket,
-        method: 'POST',
-        path: '/call',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': payload.length,
-          'fn-call-id': randomBytes(8).toString('hex'),
-          'fn-deadline': new Date(Date.now() + 30_000).toISOString(),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
-          } catch (error) {
-            reject(error instanceof Error ? error : new Error(String(error)));
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-async function waitFor(check: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; function output:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+let fn: FnHost;
+const invoke = (event: unknown) => fn.invoke(event);
 
 function event(etag: string, object = 'uploads/Holiday clip (final).mp4', bucket = 'media-in'): unknown {
   const e = JSON.parse(sample) as {
@@ -102,16 +53,10 @@ beforeAll(async () => {
   });
   standIn = await startOciStandIn();
   standIn.secrets.set(SECRET_ID, `${API_KEY}\n`);
-  socket = join(dir, 'fn.sock');
-  fn = spawn(process.execPath, [join(built.dir, 'func.js')], {
-    cwd: built.dir,
-    env: {
-      PATH: process.env.PATH,
-      FN_FORMAT: 'http-stream',
-      FN_LISTENER: `unix:${socket}`,
-      FN_APP_NAME: 'oci-transcode',
-      FN_FN_NAME: 'starter',
-      FN_MEMORY: '256',
+  fn = await startFunction({
+    bundleDir: built.dir,
+    socketDir: dir,
+    config: {
       // Function configuration, as `fn config function` sets it:
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: 'default',
@@ -124,15 +69,11 @@ beforeAll(async () => {
       // Set by the Functions platform:
       ...standIn.functionPrincipalEnv(),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  fn.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  fn.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  await waitFor(() => existsSync(socket), 'the FDK socket');
 });
 
 afterAll(async () => {
-  fn?.kill('SIGTERM');
+  await fn?.stop();
   await standIn?.stop();
   await temporal?.teardown();
   await rm(dir, { recursive: true, force: true });
@@ -192,7 +133,7 @@ describe('starter function bundle', () => {
   });
 
   it('never logs the API key', () => {
-    expect(output).toContain('"outcome":"started"');
-    expect(output).not.toContain(API_KEY);
+    expect(fn.output()).toContain('"outcome":"started"');
+    expect(fn.output()).not.toContain(API_KEY);
   });
 });
