@@ -24,13 +24,16 @@ import { progressQuery, SEARCH_ATTRIBUTES, WORKFLOW_TYPE } from '../../src/workf
 
 let runtimeInstalled = false;
 
+/** Workflow, activity and worker logs only when something is wrong: tests print their own story. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger(process.env.TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'ERROR') });
+  runtimeInstalled = true;
+}
+
 /** Starts `temporal server start-dev` on a free port with our search attributes registered. */
 export async function startTemporal(): Promise<TestWorkflowEnvironment> {
-  if (!runtimeInstalled) {
-    // Workflow and activity logs only when something is wrong: tests print their own story.
-    Runtime.install({ logger: new DefaultLogger(process.env.TEST_LOG_LEVEL === 'debug' ? 'DEBUG' : 'ERROR') });
-    runtimeInstalled = true;
-  }
+  quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: findTemporalBin() },

@@ -5,13 +5,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { workflowBundle } from '../../helpers/temporal.js';
+import { historyFromJson } from '../../../src/worker/history.js';
+import { quietRuntime, workflowBundle } from '../../helpers/temporal.js';
 
 const DIR = resolve('tests/histories');
 let files: string[];
 
 async function histories(): Promise<{ workflowId: string; history: unknown }[]> {
-  return Promise.all(files.map(async (f) => ({ workflowId: basename(f, '.json'), history: JSON.parse(await readFile(f, 'utf8')) as unknown })));
+  return Promise.all(files.map(async (f) => ({ workflowId: basename(f, '.json'), history: historyFromJson(JSON.parse(await readFile(f, 'utf8'))) })));
 }
 
 async function replay(bundle: Awaited<ReturnType<typeof workflowBundle>>): Promise<Record<string, string | undefined>> {
@@ -23,6 +24,7 @@ async function replay(bundle: Awaited<ReturnType<typeof workflowBundle>>): Promi
 }
 
 beforeAll(async () => {
+  quietRuntime();
   files = (await readdir(DIR)).filter((f) => f.endsWith('.json')).sort().map((f) => join(DIR, f));
 });
 
