@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { CLI_ENTRY, REPO_ROOT, stackPaths } from './paths.js';
-import { isDevProcess, isDevServerProcess, liveState, processAlive, readState, type StackState } from './state.js';
+import { liveState, readState, serverAlive, stackAlive, type StackState } from './state.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -42,7 +42,7 @@ export async function startInBackground(dataDir: string, o: { timeoutMs?: number
     const deadline = Date.now() + (o.timeoutMs ?? 120_000);
     while (Date.now() < deadline) {
       const state = await readState(paths.stateFile).catch(() => undefined);
-      if (state?.ready && (state.pid === child.pid || processAlive(state.pid, isDevProcess))) return state;
+      if (state?.ready && (state.pid === child.pid || stackAlive(state))) return state;
       if (exited) break;
       await sleep(200);
     }
@@ -83,11 +83,11 @@ export async function stopStack(dataDir: string, o: { timeoutMs?: number } = {})
   if (!state) return undefined;
   process.kill(state.pid, 'SIGTERM');
   const deadline = Date.now() + (o.timeoutMs ?? 60_000);
-  while (processAlive(state.pid, isDevProcess) && Date.now() < deadline) await sleep(100);
-  if (processAlive(state.pid, isDevProcess)) process.kill(state.pid, 'SIGKILL');
-  if (state.serverPid && processAlive(state.serverPid, isDevServerProcess)) {
+  while (stackAlive(state) && Date.now() < deadline) await sleep(100);
+  if (stackAlive(state)) process.kill(state.pid, 'SIGKILL');
+  if (state.serverPid && serverAlive(state)) {
     process.kill(state.serverPid, 'SIGTERM');
-    for (let i = 0; i < 100 && processAlive(state.serverPid, isDevServerProcess); i++) await sleep(100);
+    for (let i = 0; i < 100 && serverAlive(state); i++) await sleep(100);
   }
   await liveState(paths.stateFile); // removes the file if the process could not
   return state;

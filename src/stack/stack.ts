@@ -15,7 +15,7 @@ import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { cachedWorkflowBundle } from './bundle-cache.js';
 import { DEV_HOST, startDevServer, type DevServer } from './dev-server.js';
 import { stackPaths, type StackPaths } from './paths.js';
-import { claimState, releaseState, updateState, type StackState } from './state.js';
+import { claimState, processStart, releaseState, updateState, type StackState } from './state.js';
 import { findTemporalBin } from './temporal-bin.js';
 import { watchBuckets, type BucketWatcher } from './watcher.js';
 
@@ -44,7 +44,7 @@ export async function startStack(config: Config, log: (line: string) => void = c
   await mkdir(paths.bucketsDir, { recursive: true });
   const { port, uiPort } = config.dev;
   let state: StackState = {
-    schema: 1, pid: process.pid, ready: false, address: `${DEV_HOST}:${port}`, port, uiPort,
+    schema: 1, pid: process.pid, pidStart: processStart(process.pid), ready: false, address: `${DEV_HOST}:${port}`, port, uiPort,
     uiUrl: `http://${DEV_HOST}:${uiPort}`, namespace: STACK_NAMESPACE, taskQueue: config.taskQueue,
     dataDir: paths.dataDir, startedAt: new Date().toISOString(),
   };
@@ -83,7 +83,7 @@ export async function startStack(config: Config, log: (line: string) => void = c
     });
     const devServer = server;
     undo.push(() => devServer.stop());
-    state = { ...state, serverPid: server.pid, uiUrl: server.uiUrl };
+    state = { ...state, serverPid: server.pid, serverPidStart: processStart(server.pid), uiUrl: server.uiUrl };
     await updateState(paths.stateFile, state);
 
     // The worker process's own local adapters: folder buckets under <dataDir>/buckets, child-process jobs.

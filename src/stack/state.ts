@@ -7,10 +7,13 @@ import { z } from 'zod';
 
 export const stackStateSchema = z.object({
   schema: z.literal(1),
-  /** The `dev` process. */
+  /** The process running the stack (`dev`, or a program embedding it). */
   pid: z.number().int().positive(),
-  /** The `temporal server start-dev` child, to clean it up if `dev` died without doing so. */
+  /** Its start time (Linux /proc), so a recycled pid never passes for it. */
+  pidStart: z.string().optional(),
+  /** The `temporal server start-dev` child, to clean it up if the stack died without doing so. */
   serverPid: z.number().int().positive().optional(),
+  serverPidStart: z.string().optional(),
   ready: z.boolean(),
   address: z.string(),
   port: z.number().int().positive(),
@@ -28,21 +31,28 @@ export class StackStateError extends Error {
   override readonly name = 'StackStateError';
 }
 
-/** True when a process with this pid exists (and, where /proc tells, its arguments match). */
-export function processAlive(pid: number, matches?: (argv: string[]) => boolean): boolean {
+/** When the process started (clock ticks since boot, from /proc/<pid>/stat), where Linux tells. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22; the command name (field 2) may hold spaces and parentheses, so count after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the process exists and, if its start time was recorded, is that same process. */
+export function processAlive(pid: number, startedAt?: string): boolean {
   try {
     process.kill(pid, 0);
   } catch {
     // ESRCH: gone. EPERM: it exists but belongs to another user, so it is not ours.
     return false;
   }
-  if (!matches) return true;
-  try {
-    // A recycled pid must not pass for our stack: check the command line where Linux exposes it.
-    return matches(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
-  } catch {
-    return true;
-  }
+  if (startedAt === undefined) return true;
+  const now = processStart(pid);
+  return now === undefined || now === startedAt;
 }
 
 export async function readState(file: string): Promise<StackState | undefined> {
@@ -65,19 +75,15 @@ export async function readState(file: string): Promise<StackState | undefined> {
   return parsed.data;
 }
 
-/** Recognises a `dev` process by its arguments: the CLI entry (any path) followed by `dev`. */
-export const isDevProcess = (argv: string[]): boolean =>
-  argv.some((arg) => /(^|\/)oci-transcode(\.js)?$/.test(arg)) && argv.includes('dev');
-
-/** Recognises the Temporal dev server child. */
-export const isDevServerProcess = (argv: string[]): boolean => argv.includes('start-dev');
+export const stackAlive = (state: StackState): boolean => processAlive(state.pid, state.pidStart);
+export const serverAlive = (state: StackState): boolean => state.serverPid !== undefined && processAlive(state.serverPid, state.serverPidStart);
 
 /** The state of a live stack, or undefined; a file left by a dead `dev` is removed (and its server killed). */
 export async function liveState(file: string): Promise<StackState | undefined> {
   const state = await readState(file);
   if (!state) return undefined;
-  if (processAlive(state.pid, isDevProcess)) return state;
-  if (state.serverPid && processAlive(state.serverPid, isDevServerProcess)) {
+  if (stackAlive(state)) return state;
+  if (state.serverPid && serverAlive(state)) {
     try {
       process.kill(state.serverPid, 'SIGTERM');
     } catch {
@@ -111,7 +117,7 @@ export async function claimState(file: string, state: StackState): Promise<{ cla
       await new Promise((r) => setTimeout(r, 250));
       other = await readState(file).catch(() => undefined);
     }
-    if (other && processAlive(other.pid, isDevProcess)) return { claimed: false, other };
+    if (other && stackAlive(other)) return { claimed: false, other };
     if (other) await liveState(file); // stale: also stops the server it left behind
     else await rm(file, { force: true });
   }

@@ -1,6 +1,7 @@
 // Runs the real CLI as a user would: child processes, a temp data dir, free ports. Every stack a
 // test starts is stopped in afterAll, and leftover job processes are killed (and reported).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +82,9 @@ export async function createStackEnv(): Promise<StackEnv> {
   const liveJobPids = async (): Promise<number[]> => {
     const names = await readdir(jobsDir).catch(() => [] as string[]);
     const pids = await Promise.all(names.filter((n) => n.endsWith('.pid')).map(async (n) => Number(await readFile(join(jobsDir, n), 'utf8').catch(() => ''))));
-    return pids.filter((pid) => pid > 0 && processAlive(pid, (argv) => argv.some((a) => a.includes('job-shim'))));
+    // Alive and still a job shim (a recycled pid would be some other program).
+    const isShim = (pid: number): boolean => processAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('job-shim');
+    return pids.filter((pid) => pid > 0 && (() => { try { return isShim(pid); } catch { return false; } })());
   };
 
   return {

@@ -1,11 +1,9 @@
 // The local stack as a new user drives it: `oci-transcode run` (which starts the stack in the
-// background), redelivered events, a bad upload, a superseding upload, and cancel from the
+// background), a bad upload, a superseding upload, and cancel from the
 // Temporal CLI. One stack for the whole file; each case uses its own object name.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../../src/domain/events.js';
 import { versionFolder } from '../../../src/domain/layout.js';
@@ -13,7 +11,6 @@ import type { Progress, TranscodeResult } from '../../../src/workflows/definitio
 import { makeBadInput, makeClip } from '../../helpers/clips.js';
 import { createStackEnv, eventually, WEB_UI_LINE, type StackEnv } from './harness.js';
 
-const execFileAsync = promisify(execFile);
 let stack: StackEnv;
 const idOf = (object: string): string => workflowIdFor({ namespace: 'local', bucket: 'media-in', object });
 const out = (...parts: string[]): string => join(stack.bucketsDir, 'media-out', ...parts);
@@ -28,11 +25,6 @@ afterAll(async () => {
 async function progressOf(workflowId: string): Promise<Progress | undefined> {
   const client = await stack.client();
   return client.workflow.getHandle(workflowId).query<Progress>('progress').catch(() => undefined);
-}
-
-async function journal(object: string): Promise<{ outcome: string; etag: string; reason?: string }[]> {
-  const text = await readFile(join(stack.dataDir, 'events.jsonl'), 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { object: string; outcome: string; etag: string }).filter((e) => e.object === object);
 }
 
 describe('oci-transcode run', () => {
@@ -64,22 +56,6 @@ describe('oci-transcode run', () => {
     const one = await stack.cli(['status', idOf('tiny.mp4')]);
     expect(one.stdout).toMatch(/status\s+COMPLETED/);
     expect(one.stdout).toMatch(/source\s+media-in\/tiny.mp4/);
-  });
-
-  it('starts nothing for a redelivered event (same object, same eTag)', async () => {
-    const client = await stack.client();
-    const before = await client.workflow.getHandle(idOf('tiny.mp4')).describe();
-    // Touching only the access time makes the watcher deliver again without changing the object.
-    await execFileAsync('touch', ['-a', join(stack.bucketsDir, 'media-in', 'tiny.mp4')]);
-    const events = await eventually(async () => {
-      const e = await journal('tiny.mp4');
-      return e.length >= 2 ? e : undefined;
-    }, 15_000, 'the redelivered event');
-    expect(events.map((e) => e.outcome)).toEqual(['started', 'duplicate']);
-    expect(events[1]!.etag).toBe(events[0]!.etag);
-    const after = await client.workflow.getHandle(idOf('tiny.mp4')).describe();
-    expect(after.runId).toBe(before.runId);
-    expect(after.status.name).toBe('COMPLETED');
   });
 
   it('fails a file that is not media with the reason, and leaves no job and no stream', async () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimState, isDevProcess, liveState, processAlive, readState, releaseState, updateState, type StackState } from '../../../src/stack/state.js';
+import { claimState, liveState, processAlive, processStart, readState, releaseState, updateState, type StackState } from '../../../src/stack/state.js';
 
 let dir: string;
 let file: string;
@@ -28,20 +28,17 @@ async function deadPid(): Promise<number> {
 
 describe('stack state file', () => {
   it('is claimed once; a second claimant learns who holds it', async () => {
-    expect(await claimState(file, state())).toEqual({ claimed: true });
-    expect(processAlive(process.pid)).toBe(true);
-    expect(processAlive(process.pid, isDevProcess)).toBe(false);
+    expect(await claimState(file, state({ pidStart: processStart(process.pid) }))).toEqual({ claimed: true });
     const second = await claimState(file, state({ pid: 999_999 }));
-    // Our own pid does not look like a `dev` process, so the file counts as stale and is taken over.
-    expect(second).toEqual({ claimed: true });
-    expect((await readState(file))?.pid).toBe(999_999);
+    expect(second.claimed).toBe(false);
+    if (!second.claimed) expect(second.other.pid).toBe(process.pid);
+    expect((await readState(file))?.pid).toBe(process.pid);
   });
 
-  it('reports a live holder instead of taking over', async () => {
-    // A process whose command line carries the dev hint, standing in for a running `dev`.
-    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', '/somewhere/bin/oci-transcode.js', 'dev']);
+  it('reports a live holder in another process instead of taking over', async () => {
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
     try {
-      await claimState(file, state({ pid: holder.pid! }));
+      await claimState(file, state({ pid: holder.pid!, pidStart: processStart(holder.pid!) }));
       const result = await claimState(file, state());
       expect(result.claimed).toBe(false);
       if (!result.claimed) expect(result.other.pid).toBe(holder.pid);
@@ -49,6 +46,15 @@ describe('stack state file', () => {
     } finally {
       holder.kill();
     }
+  });
+
+  it('does not take a recycled pid for the stack: the recorded start time must match', async () => {
+    expect(processAlive(process.pid)).toBe(true);
+    expect(processAlive(process.pid, processStart(process.pid))).toBe(true);
+    expect(processAlive(process.pid, '1')).toBe(false); // alive, but not the process that wrote the file
+    await writeFile(file, JSON.stringify(state({ pidStart: '1' })));
+    expect(await liveState(file)).toBeUndefined();
+    expect(await claimState(file, state())).toEqual({ claimed: true });
   });
 
   it('treats a file left by a dead process as stale and removes it', async () => {
@@ -65,13 +71,6 @@ describe('stack state file', () => {
     expect(await readState(file)).toBeDefined();
     await releaseState(file, process.pid);
     expect(await readState(file)).toBeUndefined();
-  });
-
-  it('recognises a dev process by its entry point and command, not by a folder name', () => {
-    expect(isDevProcess(['node', '/home/u/oci-transcode/bin/oci-transcode.js', 'dev'])).toBe(true);
-    expect(isDevProcess(['node', '/repo/node_modules/.bin/oci-transcode', 'dev'])).toBe(true);
-    expect(isDevProcess(['node', '/home/u/oci-transcode/node_modules/vitest/vitest.mjs'])).toBe(false);
-    expect(isDevProcess(['node', '/repo/bin/oci-transcode.js', 'status'])).toBe(false);
   });
 
   it('explains a file that is not a state file', async () => {
