@@ -1,5 +1,7 @@
 // Failure paths of the transcode workflow on a real dev server, with real local jobs; the fault
 // runner only decides which launches misbehave. Every test ends with no job left behind.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,11 +9,14 @@ import type { JobOutcome } from '../../../src/activities/index.js';
 import { readJson } from '../../../src/activities/store-io.js';
 import { JOB_RECORD, MASTER_PLAYLIST, streamPrefix } from '../../../src/domain/layout.js';
 import type { JobRecord } from '../../../src/domain/types.js';
+import { findTemporalBin } from '../../../src/stack/temporal-bin.js';
+import type { Progress } from '../../../src/workflows/definitions.js';
 import { progressQuery } from '../../../src/workflows/definitions.js';
 import { makeBadInput, makeClip } from '../../helpers/clips.js';
 import { createFaultRunner, type Fault, type FaultRunner } from '../../helpers/fault-runner.js';
 import { activityResults, DEST_BUCKET, startStack, startTemporal, workflowBundle, type TestStack } from '../../helpers/temporal.js';
 
+const run = promisify(execFile);
 let env: TestWorkflowEnvironment;
 let stack: TestStack | undefined;
 let faults: FaultRunner;
@@ -124,6 +129,14 @@ describe('transcode workflow failures', () => {
     expect(running.percent).toBeGreaterThan(5);
     const job = [...faults.created.values()][0]?.handle;
     expect(job && (await s.local.pid(job))).toBeGreaterThan(0);
+
+    // Operators get the same answer from the Temporal CLI.
+    const { stdout } = await run(findTemporalBin(), [
+      'workflow', 'query', '--address', env.address, '--namespace', env.namespace ?? 'default',
+      '--workflow-id', handle.workflowId, '--name', 'progress', '--output', 'json',
+    ]);
+    const viaCli = (JSON.parse(stdout) as { queryResult?: Progress[] }).queryResult?.[0];
+    expect(viaCli).toMatchObject({ stage: 'transcoding', jobs: [{ id: running.jobs[0]?.id, attempt: 1, state: 'running', handle: job?.id }] });
 
     await handle.cancel();
     const error = await handle.result().catch((e: unknown) => e);
