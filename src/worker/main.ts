@@ -1,8 +1,9 @@
-// The worker process: `node bin/worker.js` or `tsx src/worker/main.ts`.
+// The worker process: `npx tsx src/worker/main.ts`.
 // Temporal connection settings come in the ecosystem's own form (@temporalio/envconfig: TEMPORAL_ADDRESS,
 // TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a TOML profile); everything else from loadConfig().
 // SIGTERM / SIGINT shut it down gracefully: polling stops, in-flight activities get a grace period,
 // and an interrupted awaitJob resumes the same job on another worker.
+import { pathToFileURL } from 'node:url';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config.js';
@@ -25,7 +26,7 @@ export async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;
