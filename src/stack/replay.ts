@@ -2,9 +2,10 @@
 // workflow code: a change that would break running workflows fails here, not in production.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { historyFromJson } from '../worker/history.js';
 // Always bundled from the sources (never a cached bundle): a replay check must see the code as it is.
-import { workflowsPath } from '../worker/create-worker.js';
+import { bundleWorkflows } from '../worker/create-worker.js';
 
 export class HistoryFileError extends Error {
   override readonly name = 'HistoryFileError';
@@ -12,13 +13,12 @@ export class HistoryFileError extends Error {
 
 export interface ReplayOutcome {
   file: string;
-  workflowId: string;
   ok: boolean;
-  /** DeterminismViolationError or ReplayError message. */
+  /** DeterminismViolationError or ReplayError, with its message. */
   error?: string;
 }
 
-export async function loadHistory(file: string): Promise<unknown> {
+export async function loadHistory(file: string): Promise<ReturnType<typeof historyFromJson>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -29,24 +29,22 @@ export async function loadHistory(file: string): Promise<unknown> {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new HistoryFileError(`${file} is not JSON: export one with \`temporal workflow show -w <id> --output json > ${basename(file)}\``);
+    throw new HistoryFileError(`${file} is not JSON: export a history with \`temporal workflow show -w <id> --output json > ${basename(file)}\``);
   }
-  const events = (json as { events?: unknown } | null)?.events;
-  if (!Array.isArray(events) || events.length === 0) {
-    throw new HistoryFileError(`${file} is not a workflow history (no "events" array): export one with \`temporal workflow show -w <id> --output json\``);
+  try {
+    return historyFromJson(json);
+  } catch (error) {
+    throw new HistoryFileError(`${file}: ${(error as Error).message}`);
   }
-  return json;
 }
 
-/** Replays each file in one replay worker (one workflow bundle); never throws for a failed replay. */
-export async function replayFiles(files: string[], options: Partial<ReplayWorkerOptions> = {}): Promise<ReplayOutcome[]> {
-  const histories = await Promise.all(files.map(async (file) => ({ file, history: await loadHistory(file) })));
+/** Replays each file in one replay worker (one bundle); a failed replay is an outcome, not a throw. */
+export async function replayFiles(files: string[]): Promise<ReplayOutcome[]> {
+  const histories = await Promise.all(files.map(async (file, i) => ({ workflowId: `${i}`, history: await loadHistory(file) })));
   const outcomes: ReplayOutcome[] = [];
-  const iterable = histories.map(({ file, history }) => ({ workflowId: basename(file, '.json'), history }));
-  let index = 0;
-  for await (const result of Worker.runReplayHistories({ workflowsPath, ...options }, iterable)) {
-    const file = histories[index++]!.file;
-    outcomes.push({ file, workflowId: result.workflowId, ok: !result.error, ...(result.error ? { error: `${result.error.name}: ${result.error.message}` } : {}) });
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await bundleWorkflows() }, histories)) {
+    const file = files[Number(result.workflowId)]!;
+    outcomes.push(result.error ? { file, ok: false, error: `${result.error.name}: ${result.error.message}` } : { file, ok: true });
   }
   return outcomes;
 }

@@ -8,7 +8,7 @@ export class CliError extends Error {
 }
 
 /** Errors whose message is the whole story: no trace needed. */
-const EXPECTED = new Set(['CliError', 'ConfigError', 'PortInUseError', 'StackAlreadyRunningError', 'StackStartError', 'DevServerError', 'StackStateError']);
+const EXPECTED = new Set(['CliError', 'ConfigError', 'PortInUseError', 'StackAlreadyRunningError', 'StackStartError', 'DevServerError', 'StackStateError', 'HistoryFileError']);
 
 export function reportError(error: unknown): number {
   const e = error instanceof Error ? error : new Error(String(error));

@@ -2,7 +2,7 @@
 // background), a bad upload, a superseding upload, and cancel from the
 // Temporal CLI. One stack for the whole file; each case uses its own object name.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../../src/domain/events.js';
@@ -56,6 +56,51 @@ describe('oci-transcode run', () => {
     const one = await stack.cli(['status', idOf('tiny.mp4')]);
     expect(one.stdout).toMatch(/status\s+COMPLETED/);
     expect(one.stdout).toMatch(/source\s+media-in\/tiny.mp4/);
+  });
+
+  it('replays a history exported with `temporal workflow show`, and catches a history the code cannot reproduce', async () => {
+    const exported = await stack.temporal(['workflow', 'show', '-w', idOf('tiny.mp4'), '--output', 'json']);
+    expect(exported.code, exported.stderr).toBe(0);
+    const good = join(stack.dataDir, 'tiny-history.json');
+    await writeFile(good, exported.stdout);
+    // The control: the same history, but the workflow supposedly scheduled a different first activity.
+    const history = JSON.parse(exported.stdout) as { events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[] };
+    history.events.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!.activityType.name = 'inspectElsewhere';
+    const bad = join(stack.dataDir, 'changed-history.json');
+    await writeFile(bad, JSON.stringify(history));
+
+    const replay = await stack.cli(['replay', good, bad]);
+    expect(replay.code).toBe(1);
+    expect(replay.stdout).toContain(`ok      ${good}`);
+    expect(replay.stdout).toMatch(new RegExp(`FAILED  ${bad}\\n\\s+DeterminismViolationError: .*`));
+    expect(replay.stderr).toMatch(/1 of 2 histories did not replay/);
+
+    const notHistory = join(stack.dataDir, 'not-a-history.json');
+    await writeFile(notHistory, '{"hello": "world"}');
+    const refused = await stack.cli(['replay', notHistory]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/not a workflow history \(no "events" array\)/);
+  });
+
+  it('runs from `temporal workflow start`, answers `query`, and runs again after `reset`', async () => {
+    const input = JSON.stringify({ source: { namespace: 'local', bucket: 'media-in', object: 'tiny.mp4' }, dest: { bucket: 'media-out', prefix: 'manual/' } });
+    const start = await stack.temporal(['workflow', 'start', '--type', 'transcode', '--task-queue', 'transcode', '-w', 'manual/tiny', '--input', input]);
+    expect(start.code, start.stderr).toBe(0);
+    const result = await stack.temporal(['workflow', 'result', '-w', 'manual/tiny', '--output', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(existsSync(out('manual', 'tiny.mp4', 'master.m3u8'))).toBe(true);
+    const query = await stack.temporal(['workflow', 'query', '-w', 'manual/tiny', '--name', 'progress', '--output', 'json']);
+    expect((JSON.parse(query.stdout) as { queryResult: Progress[] }).queryResult[0]?.stage).toBe('completed');
+
+    const client = await stack.client();
+    const before = await client.workflow.getHandle('manual/tiny').describe();
+    const reset = await stack.temporal(['workflow', 'reset', '-w', 'manual/tiny', '--type', 'FirstWorkflowTask', '--reason', 'e2e: run again']);
+    expect(reset.code, reset.stderr).toBe(0);
+    const again = await client.workflow.getHandle('manual/tiny').result() as TranscodeResult;
+    const after = await client.workflow.getHandle('manual/tiny').describe();
+    expect(after.runId).not.toBe(before.runId);
+    expect(after.status.name).toBe('COMPLETED');
+    expect(again.hls).toBe('manual/tiny.mp4/master.m3u8');
   });
 
   it('fails a file that is not media with the reason, and leaves no job and no stream', async () => {
