@@ -64,7 +64,8 @@ afterAll(async () => {
 
 describe('OciJobRunner against the stand-in', () => {
   it('creates an instance that runs the container, reports its exit, serves its logs, and deletes it', async () => {
-    const handle = await runner.start(launch(['--sleep', '300', 'first', 'a b']));
+    standIn.faults.creatingMs = 1500; // long enough to observe CREATING, even on a busy machine
+    const handle = await runner.start(launch(['--sleep', '1500', 'first', 'a b']));
     expect(handle.id).toMatch(/^ocid1\.computecontainerinstance\./);
     expect(handle.placement).toContain(standIn.availabilityDomains[0]);
     expect((await runner.state(handle)).phase).toBe('starting');
@@ -77,7 +78,7 @@ describe('OciJobRunner against the stand-in', () => {
     const done = await until(handle, ['succeeded', 'failed']);
     expect(done).toEqual({ phase: 'succeeded', exitCode: 0 });
     const logs = await runner.logTail(handle);
-    expect(logs).toContain('"args":["--sleep","300","first","a b"]');
+    expect(logs).toContain('"args":["--sleep","1500","first","a b"]');
     expect(logs).toContain('a line on stderr');
     // The container signs with its own resource principal; the worker's API key never reaches it.
     expect(logs).toContain('"resourcePrincipal":true,"apiKeyLeaked":false,"given":"hello"');
