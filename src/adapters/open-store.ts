@@ -13,13 +13,13 @@ export class StoreConfigError extends Error {
 }
 
 interface OciStoreModule {
-  createOciObjectStore(env: NodeJS.ProcessEnv): ObjectStore | Promise<ObjectStore>;
+  createOciObjectStore(env: NodeJS.ProcessEnv, options?: { namespace?: string }): ObjectStore | Promise<ObjectStore>;
 }
 
 // A variable specifier: the OCI adapter is optional at build time and loaded only when used.
 const OCI_STORE_MODULE = './oci/object-store.js';
 
-async function loadOciStore(env: NodeJS.ProcessEnv): Promise<ObjectStore> {
+async function loadOciStore(env: NodeJS.ProcessEnv, namespace: string): Promise<ObjectStore> {
   let module: OciStoreModule;
   try {
     module = (await import(OCI_STORE_MODULE)) as OciStoreModule;
@@ -30,7 +30,14 @@ async function loadOciStore(env: NodeJS.ProcessEnv): Promise<ObjectStore> {
     }
     throw error;
   }
-  return module.createOciObjectStore(env);
+  // The uri names the namespace: no getNamespace round trip, and no surprise if the tenancy's differs.
+  return module.createOciObjectStore(env, { namespace });
+}
+
+/** Releases a store's connections (the OCI store keeps clients open), so the process can exit. */
+export async function closeStore(store: ObjectStore): Promise<void> {
+  const closable = store as ObjectStore & { close?: () => Promise<void> | void };
+  if (typeof closable.close === 'function') await closable.close();
 }
 
 export async function openStore(location: StoreLocation, env: NodeJS.ProcessEnv = process.env): Promise<ObjectStore> {
@@ -41,6 +48,6 @@ export async function openStore(location: StoreLocation, env: NodeJS.ProcessEnv 
     if (!dir) throw new StoreConfigError(`${STORE_ENV}=local: needs a folder, e.g. local:.data/buckets`);
     return new LocalFolderStore(dir, location.namespace);
   }
-  if (setting === 'oci') return loadOciStore(env);
+  if (setting === 'oci') return loadOciStore(env, location.namespace);
   throw new StoreConfigError(`${STORE_ENV}=${setting}: expected "oci" or "local:<dir>"`);
 }

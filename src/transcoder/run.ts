@@ -8,9 +8,9 @@ import { extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 import { planLadder } from '../domain/ladder.js';
-import { streamPrefix } from '../domain/layout.js';
+import { streamPrefix, versionFolder } from '../domain/layout.js';
 import type { DestRef, Plan, PresetName, RenditionsFile, SegmentFormat, StreamFormat } from '../domain/types.js';
-import { openStore } from '../adapters/open-store.js';
+import { closeStore, openStore } from '../adapters/open-store.js';
 import { parseStoreUri } from '../adapters/uri.js';
 import type { ObjectStore } from '../ports.js';
 import { encodeJob, type JobOutputs } from './encode-job.js';
@@ -76,6 +76,16 @@ export async function transcode(args: TranscodeArgs, ctx: RunContext): Promise<T
   if (args.jobId && !args.plan) throw new UsageError('--job needs --plan: a job id names a job of a given plan');
   const sourceStore = await openStore(sourceAt, ctx.env);
   const destStore = await openStore(destAt, ctx.env);
+  try {
+    return await run(args, ctx, sourceStore, destStore, started);
+  } finally {
+    await Promise.allSettled([closeStore(sourceStore), closeStore(destStore)]);
+  }
+}
+
+async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStore, destStore: ObjectStore, started: number): Promise<TranscodeResult> {
+  const sourceAt = parseStoreUri(args.source, 'object');
+  const destAt = parseStoreUri(args.dest, 'root');
 
   const head = await sourceStore.head(sourceAt.bucket, sourceAt.name);
   if (!head) throw new BadInputError(`source not found: ${args.source}`);
@@ -97,6 +107,10 @@ export async function transcode(args: TranscodeArgs, ctx: RunContext): Promise<T
       parallelism: 'single',
       etag: head.etag,
     });
+    if (args.plan && args.plan.version !== versionFolder(head.etag)) {
+      // The workflow planned another upload of this name; it supersedes stale runs itself.
+      ctx.log(`warning: the plan is for version ${args.plan.version}, the source now is ${versionFolder(head.etag)} (etag ${head.etag})`);
+    }
     const jobs = args.jobId ? plan.jobs.filter((j) => j.id === args.jobId) : plan.jobs;
     if (jobs.length === 0) throw new UsageError(`the plan has no job ${JSON.stringify(args.jobId)} (jobs: ${plan.jobs.map((j) => j.id).join(', ')})`);
     ctx.log(`plan ${plan.version}: ${plan.video.map((v) => `${v.id} ${v.width}x${v.height} ${Math.round(v.bitrate / 1000)}k`).join(', ') || 'no video'}` +
