@@ -2,12 +2,14 @@
 // Workflows import only the types from here (see eslint.config.mjs).
 import type { ActivityDeps } from './deps.js';
 import { createHeadSource, createInspect } from './inspect.js';
+import { createJanitorActivities } from './janitor.js';
 import { createJobActivities } from './jobs.js';
 import { createPublishActivities } from './publish.js';
 import { createVerify } from './verify.js';
 
 export type { ActivityDeps } from './deps.js';
 export type * from './types.js';
+export type { JanitorInput } from './janitor.js';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -16,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createJobActivities(deps),
     verify: createVerify(deps),
     ...createPublishActivities(deps),
+    ...createJanitorActivities(deps),
   };
 }
 

@@ -9,7 +9,7 @@ import type { ActivityDeps } from './deps.js';
 import type { AwaitJobInput, DeleteJobsInput, JobOutcome, StartJobInput } from './types.js';
 
 /** Tag keys every job carries, for operators and for sweeping orphans. */
-export const JOB_TAGS = { app: 'app', workflowId: 'workflowId', runId: 'runId', jobId: 'jobId', attempt: 'attempt' } as const;
+export const JOB_TAGS = { app: 'app', workflowId: 'workflowId', runId: 'runId', jobId: 'jobId', attempt: 'attempt', namespace: 'namespace' } as const;
 export const APP_TAG = 'oci-transcode';
 
 /** The transcoder's command line, exactly as a container gets it. */
@@ -64,6 +64,8 @@ export function createJobActivities(deps: ActivityDeps) {
         [JOB_TAGS.runId]: input.runId,
         [JOB_TAGS.jobId]: input.jobId,
         [JOB_TAGS.attempt]: String(input.attempt),
+        // The janitor judges only its own namespace's jobs (a compartment may serve several).
+        [JOB_TAGS.namespace]: Context.current().info.namespace,
       },
     });
     Context.current().log.info('job started', { stage: 'transcoding', jobId: input.jobId, attempt: input.attempt, handle: handle.id, placement: handle.placement });

@@ -91,7 +91,8 @@ export function createPublishActivities(deps: ActivityDeps) {
 
   async function discard(input: DiscardInput): Promise<DiscardResult> {
     const log = Context.current().log;
-    const { source, dest, plan } = input;
+    const { source, plan } = input;
+    const dest = input.dest ?? { bucket: deps.config.destBucket, prefix: deps.config.destPrefix };
     const prefix = streamPrefix(dest, source.object);
     let removedObjects = 0;
     if (plan && !(await mastersReference(store, dest.bucket, prefix, plan.version))) {

@@ -87,7 +87,8 @@ export type PublishResult =
 
 export interface DiscardInput {
   source: SourceRef;
-  dest: DestRef;
+  /** Absent when the run failed before inspect resolved it: the config's default destination. */
+  dest?: DestRef;
   plan?: Plan;
   outcome: Exclude<RunOutcome, 'succeeded'> | 'superseded';
   error?: string;

@@ -183,10 +183,12 @@ export async function transcode(request: TranscodeRequest): Promise<TranscodeRes
     if (failure === undefined) return;
     const outcome = supersededBy !== undefined ? 'superseded' : isCancellation(failure) ? 'canceled' : 'failed';
     run.error = outcome === 'failed' ? (failure instanceof Error ? failure.message : 'unknown failure') : outcome;
-    const dest = inspected?.settings.dest;
-    if (!dest) return; // nothing was written before inspect finished
+    // A request too broken to name a destination gets no record; anything else does, bad input included.
+    if (failure instanceof ApplicationFailure && failure.type === 'InvalidRequest') return;
+    const dest = inspected?.settings.dest ?? request.dest;
     try {
-      await storage.discard({ source: { ...request.source, ...(run.etag ? { etag: run.etag } : {}) }, dest, plan: thePlan, outcome, error: run.error, facts: facts() });
+      const source = { ...request.source, ...(run.etag ? { etag: run.etag } : {}) };
+      await storage.discard({ source, ...(dest ? { dest } : {}), plan: thePlan, outcome, error: run.error, facts: facts() });
     } catch (error) {
       log.error('could not discard partial outputs', { stage: 'cleaning-up', error: String(error) });
     }

@@ -72,6 +72,10 @@ describe('transcode workflow failures', () => {
     const description = await handle.describe();
     expect(description.searchAttributes.TranscodeStage).toEqual(['failed']);
     expect(description.searchAttributes.TranscodeSource).toEqual(['media-in/notes.mp4']);
+    // The uploader finds the reason beside where the stream would have been.
+    const record = await readJson<JobRecord>(s.store, DEST_BUCKET, `notes.mp4/${JOB_RECORD}`);
+    expect(record).toMatchObject({ outcome: 'failed', error: failure.message, source: { object: 'notes.mp4' } });
+    expect(record?.plan).toBeUndefined();
   });
 
   it('a missing source fails with SourceNotFound', async () => {
