@@ -13,7 +13,8 @@ const EXPECTED = new Set(['CliError', 'ConfigError', 'PortInUseError', 'StackAlr
 export function reportError(error: unknown): number {
   const e = error instanceof Error ? error : new Error(String(error));
   const prefix = 'oci-transcode:';
-  if (EXPECTED.has(e.name) || !process.env.OCI_TRANSCODE_VERBOSE) console.error(`${prefix} ${e.message}`);
+  const verbose = ['true', '1'].includes(process.env.OCI_TRANSCODE_VERBOSE ?? '');
+  if (EXPECTED.has(e.name) || !verbose) console.error(`${prefix} ${e.message}`);
   else console.error(prefix, e);
   return error instanceof CliError ? error.exitCode : 1;
 }
