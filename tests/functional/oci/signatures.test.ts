@@ -1,6 +1,9 @@
 // The stand-in accepts only correctly signed requests: real SDK signatures (API key and resource
 // principal) pass; unsigned, unknown-key, stale, re-targeted and body-tampered requests get 401.
 import { createSign } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DefaultRequestSigner, SimpleAuthenticationDetailsProvider, type Method } from 'oci-common';
 import { ObjectStorageClient } from 'oci-objectstorage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +101,28 @@ describe('request signatures', () => {
     });
     expect((await send('POST', `${standIn.url}${path}`, headers, '{}')).status).toBe(401);
     expect(standIn.requests.at(-1)?.rejected).toMatch(/headers not signed: content-type, content-length, x-content-sha256/);
+  });
+
+  it('signs with a key from an OCI config file (auth config-file)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oci-config-'));
+    try {
+      await writeFile(join(dir, 'key.pem'), key.privateKeyPem);
+      await writeFile(
+        join(dir, 'config'),
+        `[DEFAULT]\nuser=ocid1.user.oc1..other\n[PIPELINE]\nuser=${key.user}\nfingerprint=${key.fingerprint}\ntenancy=${key.tenancy}\nregion=${standIn.region}\nkey_file=${join(dir, 'key.pem')}\n`,
+      );
+      const store = createOciObjectStore({
+        ...standIn.endpointEnv(),
+        OCI_TRANSCODE_OCI_AUTH: 'config-file',
+        OCI_TRANSCODE_OCI_CONFIG_FILE: join(dir, 'config'),
+        OCI_TRANSCODE_OCI_PROFILE: 'PIPELINE',
+      });
+      expect(await store.resolveNamespace()).toBe(standIn.namespace);
+      expect(standIn.requests.at(-1)?.principal).toMatchObject({ kind: 'user', user: key.user });
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('accepts a resource principal it minted, and nothing once the token is revoked', async () => {
