@@ -1,6 +1,6 @@
 // --publish: the thumbnail at its public name, then the master playlist and the MPD, written last so
 // a reader that finds a master finds everything it names. The workflow does the same after verifying.
-import { text } from 'node:stream/consumers';
+import { buffer, text } from 'node:stream/consumers';
 import { DASH_MANIFEST, MASTER_PLAYLIST, thumbnailPng } from '../domain/layout.js';
 import { mergeRenditions, renderDashManifest, renderMasterPlaylist } from '../domain/manifests/index.js';
 import { renditionsFile } from '../domain/layout.js';
@@ -46,7 +46,7 @@ export async function publish(input: PublishInput): Promise<string[]> {
     const name = thumbnailPng(dest, input.sourceObject);
     const upload: Upload = input.posterPath
       ? { name, path: input.posterPath, mutable: true }
-      : { name, body: Buffer.from(await (await store.get(dest.bucket, prefix + poster)).toArray().then((chunks) => Buffer.concat(chunks as Buffer[]))), mutable: true };
+      : { name, body: await buffer(await store.get(dest.bucket, prefix + poster)), mutable: true };
     await uploadGroup(store, dest.bucket, [upload]);
     written.push(name);
   }

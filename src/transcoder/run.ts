@@ -61,11 +61,14 @@ async function localSource(store: ObjectStore, bucket: string, name: string, siz
   const path = join(work, `source${ext}`);
   let received = 0;
   const body = await store.get(bucket, name);
-  body.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    ctx.events.progress('fetch', { percent: at('fetch', received / Math.max(1, size)) });
-  });
-  await pipeline(body, createWriteStream(path));
+  const count = async function* (chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) {
+      received += chunk.length;
+      ctx.events.progress('fetch', { percent: at('fetch', received / Math.max(1, size)) });
+      yield chunk;
+    }
+  };
+  await pipeline(body, count, createWriteStream(path), ctx.signal ? { signal: ctx.signal } : {});
   return path;
 }
 
@@ -119,6 +122,7 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
 
     const outputs: JobOutputs[] = [];
     for (const [n, job] of jobs.entries()) {
+      ctx.signal?.throwIfAborted();
       const encodeStarted = Date.now();
       outputs.push(await encodeJob({ path: input, probe, plan, job, workDir: work }, (p) => {
         const fraction = (n + Math.min(1, p.outTimeSec / plan.durationSec)) / jobs.length;
@@ -127,6 +131,7 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
       ctx.log(`job ${job.id}: encoded in ${((Date.now() - encodeStarted) / 1000).toFixed(1)} s`);
     }
 
+    ctx.signal?.throwIfAborted();
     const dest: DestRef = { bucket: destAt.bucket, prefix: destAt.name };
     const prefix = streamPrefix(dest, sourceAt.name);
     // Reader order: media, then the playlists naming them, then renditions.json naming both.
@@ -138,6 +143,7 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
 
     let published: string[] = [];
     if (args.publish) {
+      ctx.signal?.throwIfAborted();
       ctx.events.progress('publish', { percent: at('publish', 0) });
       const posterPath = outputs.find((o) => o.posterPath)?.posterPath;
       const own: RenditionsFile[] = outputs.map((o) => o.file);

@@ -67,7 +67,11 @@ export function registerTranscode(program: Command): void {
       const started = Date.now();
       const events = createEventSink((line) => process.stdout.write(line));
       const abort = new AbortController();
-      const stop = (): void => abort.abort();
+      // A stopping container: kill ffmpeg, skip what is left, and exit even if a store call hangs.
+      const stop = (): void => {
+        abort.abort(new Error('stopped by a signal'));
+        setTimeout(() => process.exit(143), 10_000).unref();
+      };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       try {
