@@ -6,6 +6,7 @@ import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../config.js';
 import type { JobRunner, ObjectStore } from '../ports.js';
+import { livenessHeartbeats } from './liveness.js';
 
 /** The bundle entry; .ts when run through tsx (the CLI, tests), .js once compiled. */
 export const workflowsPath = fileURLToPath(new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
@@ -40,6 +41,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: config.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities,
+    interceptors: { activity: [livenessHeartbeats] },
     ...(options.identity ? { identity: options.identity } : {}),
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 5_000,
     // awaitJob mostly sleeps between polls: many can share a worker.

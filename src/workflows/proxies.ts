@@ -7,6 +7,9 @@ import type { Activities, RunSettings } from '../activities/index.js';
 /** Errors that are facts about the input, not accidents: retrying cannot help. */
 const DETERMINISTIC_ERRORS = ['BadInput', 'InvalidRequest', 'SourceNotFound', 'VerifyFailed', 'ManifestError', 'PlanError'];
 
+/** How long a silent worker is trusted before its activity is retried elsewhere (see worker/liveness.ts). */
+const LIVENESS_TIMEOUT = '30s';
+
 const quickRetry: ActivityOptions['retry'] = {
   initialInterval: '2s',
   backoffCoefficient: 2,
@@ -18,6 +21,8 @@ const quickRetry: ActivityOptions['retry'] = {
 /** inspect (head + probe), headSource, verify, publish, discard: seconds of storage I/O each. */
 export const storage = proxyActivities<Pick<Activities, 'inspect' | 'headSource' | 'verify' | 'publish' | 'discard'>>({
   startToCloseTimeout: '5 min',
+  // The worker heartbeats for them (worker/liveness.ts): a killed worker costs 30 s, not 5 min.
+  heartbeatTimeout: LIVENESS_TIMEOUT,
   retry: quickRetry,
 });
 
@@ -25,6 +30,7 @@ export const storage = proxyActivities<Pick<Activities, 'inspect' | 'headSource'
 export const jobControl = proxyActivities<Pick<Activities, 'startJob' | 'deleteJobs'>>({
   startToCloseTimeout: '3 min',
   scheduleToCloseTimeout: '30 min',
+  heartbeatTimeout: LIVENESS_TIMEOUT,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 min', nonRetryableErrorTypes: DETERMINISTIC_ERRORS },
 });
 
