@@ -9,5 +9,6 @@ const program = new Command('oci-transcode')
 
 registerTranscode(program);
 registerStack(program);
+(await import('./commands/janitor.js')).registerJanitor(program);
 
 await program.parseAsync(process.argv);

@@ -1,2 +1,3 @@
 // The Worker's workflowsPath entry: every workflow type this worker runs.
 export { transcode } from './transcode.js';
+export { janitor } from './janitor.js';
