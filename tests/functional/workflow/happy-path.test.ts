@@ -36,17 +36,21 @@ async function countingStack(): Promise<TestStack> {
   return stack;
 }
 
-/** Queries progress every 100 ms until the run ends; returns every distinct answer. */
+/** Queries progress every 100 ms until the run ends, then once more; returns every distinct answer. */
 function watchProgress(handle: { query: (q: typeof progressQuery) => Promise<Progress> }, done: Promise<unknown>): Promise<Progress[]> {
   const seen: Progress[] = [];
   let finished = false;
   void done.finally(() => (finished = true)).catch(() => undefined);
   return (async () => {
-    while (!finished) {
+    const look = async (): Promise<void> => {
       const p = await handle.query(progressQuery).catch(() => undefined);
       if (p && JSON.stringify(p) !== JSON.stringify(seen.at(-1))) seen.push(p);
+    };
+    while (!finished) {
+      await look();
       await new Promise((r) => setTimeout(r, 100));
     }
+    await look(); // a closed run still answers: its final state
     return seen;
   })();
 }
