@@ -22,7 +22,7 @@ let stack: TestStack | undefined;
 let faults: FaultRunner;
 
 beforeAll(async () => {
-  [env] = await Promise.all([startTemporal(), workflowBundle(), makeClip('landscape')]);
+  [env] = await Promise.all([startTemporal(), workflowBundle(), makeClip('landscape'), makeClip('landscape', { width: 320, height: 180, seconds: 2 })]);
 });
 afterAll(async () => {
   await env?.teardown();
@@ -100,6 +100,24 @@ describe('transcode workflow failures', () => {
     expect(record).toMatchObject({ outcome: 'failed', workflow: { id: handle.workflowId } });
     expect(record?.error).toContain('simulated: no decodable video or audio stream');
     expect(await s.store.head(DEST_BUCKET, `rejected.mp4/${MASTER_PLAYLIST}`)).toBeUndefined();
+  });
+
+  it('a crashed job is deleted and retried on a fresh job, which completes the run', async () => {
+    const s = await stackWith(['crash', undefined]);
+    await s.upload(await makeClip('landscape', { width: 320, height: 180, seconds: 2 }), 'crashy.mp4');
+    const handle = await s.start({ object: 'crashy.mp4' });
+    const done = await handle.result();
+    expect(done.attempts).toEqual({ all: 2 });
+    const [crashed, fresh] = [...faults.created.values()];
+    expect(crashed?.fault).toBe('crash');
+    expect(fresh?.fault).toBeUndefined();
+    expect(fresh?.handle.id).not.toBe(crashed?.handle.id);
+    // The crashed job was deleted before the retry started; the good one at cleanup.
+    expect(faults.deletes).toEqual([crashed?.handle.id, fresh?.handle.id]);
+    await expectNoJobLeft(s);
+    expect((await s.store.head(DEST_BUCKET, `crashy.mp4/${MASTER_PLAYLIST}`))?.size).toBeGreaterThan(0);
+    const record = await readJson<JobRecord>(s.store, DEST_BUCKET, `crashy.mp4/${JOB_RECORD}`);
+    expect(record).toMatchObject({ outcome: 'succeeded', plan: { jobs: [{ id: 'all', attempts: 2 }] } });
   });
 
   it('gives up after maxAttempts fresh jobs, each failed one deleted, with the last error lines', async () => {
