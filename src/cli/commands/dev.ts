@@ -1,11 +1,15 @@
 // `oci-transcode dev`: the whole local stack in the foreground until Ctrl-C (or `oci-transcode stop`).
+import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../../config.js';
+import { compactLogger } from '../../stack/log-format.js';
 import { startStack } from '../../stack/stack.js';
 import { bucketDir } from '../../stack/paths.js';
 
 export async function dev(): Promise<void> {
   const config = loadConfig();
   const log = (line: string): void => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
+  // Worker, workflow and activity logs: one line each, beside the stack's own lines.
+  Runtime.install({ logger: compactLogger((line) => console.log(line), config.verbose ? 'DEBUG' : 'INFO') });
   const stack = await startStack(config, log);
   const { state, paths } = stack;
   const sources = config.sourceBuckets.map((b) => bucketDir(paths, b)).join(', ');

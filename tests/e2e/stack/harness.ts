@@ -116,8 +116,9 @@ export async function createStackEnv(): Promise<StackEnv> {
     liveJobPids,
     async dispose() {
       for (const c of connections) await c.close().catch(() => undefined);
-      for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      // A graceful stop first (it stops the server too), then whatever is still running.
       await cli(['stop'], 90_000).catch(() => undefined);
+      for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       // Belt and braces: whatever a failed test left behind must not outlive the suite.
       const state = await liveState(stackPaths(dataDir).stateFile).catch(() => undefined);
       for (const pid of [state?.pid, state?.serverPid]) if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }

@@ -153,4 +153,23 @@ describe('oci-transcode run', () => {
     expect(existsSync(out('cancel-me.mp4', 'master.m3u8'))).toBe(false);
     expect(existsSync(out('cancel-me.mp4', 'manifest.mpd'))).toBe(false);
   });
+
+  it('a run survives `stop` mid-transcode: the job keeps going and the restarted stack finishes it', async () => {
+    const clip = await makeClip('landscape', { seconds: 20 });
+    const run = stack.spawnCli(['run', clip, '--name', 'resume.mp4']);
+    const [jobPid] = await eventually(async () => {
+      const pids = await stack.liveJobPids();
+      return pids.length > 0 ? pids : undefined;
+    }, 60_000, 'a running job');
+    const stopped = await stack.cli(['stop']);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(await stack.liveJobPids()).toEqual([jobPid]); // like a container, it outlives its worker
+    stack.spawnCli(['dev']);
+    const done = await run.done; // `run` kept following through the restart
+    expect(done.code, done.stderr).toBe(0);
+    const record = JSON.parse(await readFile(out('resume.mp4', 'job.json'), 'utf8')) as { outcome: string; plan: { jobs: { attempts: number }[] } };
+    expect(record.outcome).toBe('succeeded');
+    expect(record.plan.jobs.map((j) => j.attempts)).toEqual([1]); // resumed, never restarted
+    expect(await stack.leftoverJobs()).toEqual([]);
+  });
 });
