@@ -67,8 +67,10 @@ async function readText(path: string): Promise<string | undefined> {
 }
 
 async function writeAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
+  // A temp name of our own: the shim writes the same pid file at the same moment.
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, path);
 }
 
 export function createLocalJobRunner(options: LocalJobRunnerOptions): LocalJobRunner {

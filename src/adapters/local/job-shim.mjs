@@ -17,8 +17,10 @@ const file = (ext) => join(jobsDir, `${id}.${ext}`);
 
 /** Readers never see half a file: write beside, then rename. */
 function writeAtomic(path, text) {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
+  // A temp name of our own: the runner that started us writes the same pid file at the same moment.
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, text);
+  renameSync(temp, path);
 }
 
 writeAtomic(file('pid'), String(process.pid));
