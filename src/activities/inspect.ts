@@ -3,6 +3,7 @@
 // The configured limits (size, duration, picture size) are checked here too, by probeSource.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { outputNameProblem } from '../domain/layout.js';
 import type { SourceProbe, SourceRef, TranscodeRequest } from '../domain/types.js';
 import { NotFoundError } from '../ports.js';
 import { probeSource } from '../transcoder/probe.js';
@@ -29,6 +30,9 @@ export function createInspect(deps: ActivityDeps) {
         'InvalidRequest',
       );
     }
+    const settings = resolveSettings(request, config);
+    const tooLong = outputNameProblem(settings.dest, object);
+    if (tooLong) throw badInput(uri, tooLong);
     const head = await store.head(bucket, object);
     if (!head) throw ApplicationFailure.nonRetryable(`${uri}: no such object`, 'SourceNotFound');
     const { limits } = config;
@@ -63,7 +67,7 @@ export function createInspect(deps: ActivityDeps) {
       video: v ? `${v.codec} ${v.displayWidth}x${v.displayHeight}@${v.fps.toFixed(2)}` : 'none',
       audio: probe.audio ? `${probe.audio.codec} ${probe.audio.channels}ch` : 'none',
     });
-    return { probe, etag: head.etag, size: head.size, settings: resolveSettings(request, config) };
+    return { probe, etag: head.etag, size: head.size, settings };
   };
 }
 

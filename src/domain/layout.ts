@@ -54,3 +54,23 @@ export const storyboardVtt = (version: string): string => `${version}/storyboard
 export function outputsOf(dest: DestRef, source: Pick<SourceRef, 'object'>): { streamPrefix: string; thumbnail: string } {
   return { streamPrefix: streamPrefix(dest, source.object), thumbnail: thumbnailPng(dest, source.object) };
 }
+
+/** Object Storage's limit on object names, in UTF-8 bytes. */
+export const MAX_OBJECT_NAME_BYTES = 1024;
+/**
+ * Bytes the longest name under a stream prefix adds after `<prefix><object>/`: the version folder
+ * (`v-xxxxxxxx/`, 11) and a leaf such as `renditions/<job>.json` or `<rendition>/seg_00001.m4s` (<= 37).
+ */
+export const OUTPUT_SUFFIX_RESERVE = 48;
+
+/**
+ * Why a source name cannot be transcoded into `dest` (its outputs would break Object Storage's name
+ * limit), or undefined. Checked before any work, so the upload fails in seconds, not after encoding.
+ */
+export function outputNameProblem(dest: DestRef, object: string): string | undefined {
+  const bytes = (text: string): number => new TextEncoder().encode(text).length;
+  const longest = Math.max(bytes(streamPrefix(dest, object)) + OUTPUT_SUFFIX_RESERVE, bytes(thumbnailPng(dest, object)));
+  if (longest <= MAX_OBJECT_NAME_BYTES) return undefined;
+  const room = MAX_OBJECT_NAME_BYTES - OUTPUT_SUFFIX_RESERVE - bytes(normalizePrefix(dest.prefix)) - 1;
+  return `the object name is ${bytes(object)} bytes: its outputs would be named up to ${longest} bytes, above the ${MAX_OBJECT_NAME_BYTES}-byte object name limit (names of at most ${room} bytes fit${dest.prefix ? ` under the destination prefix ${JSON.stringify(normalizePrefix(dest.prefix))}` : ''})`;
+}
