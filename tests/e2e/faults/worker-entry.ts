@@ -2,7 +2,7 @@
 // config, openAdapters, createWorker), plus two test hooks: a prebuilt workflow bundle (restarts take
 // seconds, not a re-bundle) and freeze points from FREEZE_RULES, each announced by a marker file in
 // FREEZE_DIR, where the test SIGKILLs this process.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -24,7 +24,7 @@ for (const target of ['store', 'jobs'] as const) {
 }
 const worker = await createWorker({
   connection, namespace, config, store: adapters.store, jobs: adapters.jobs, transcoderEnv: adapters.transcoderEnv,
-  workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE! }, shutdownGraceTimeMs: 500,
+  workflowBundle: { code: readFileSync(process.env.WORKFLOW_BUNDLE!, 'utf8') }, shutdownGraceTimeMs: 500,
 });
 console.error(`fault-test worker ${process.pid} ready on ${config.taskQueue}`);
 await worker.run();

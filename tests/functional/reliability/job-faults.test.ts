@@ -33,7 +33,7 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))]);
 }
 
-async function startRun(object: string): Promise<WorkflowHandle> {
+async function startRun(object: string): ReturnType<TestStack['start']> {
   await s.upload(await makeClip('landscape', CLIP), object);
   return s.start({ object }, idOf(object));
 }
@@ -83,10 +83,11 @@ describe('a job killed like an OOM-killed container', () => {
   it('exit 137 is retried on a fresh job, the killed one deleted, and the run completes', async () => {
     const handle = await startRun('oom.mp4');
     let killed: number | undefined;
+    const runId = (await handle.describe()).runId;
     const deadline = Date.now() + 60_000;
     while (killed === undefined) {
       if (Date.now() > deadline) throw new Error('the first job never started its transcoder');
-      const first = faults.created.get(`${handle.workflowId}/${handle.firstExecutionRunId}/all/1`);
+      const first = faults.created.get(`${handle.workflowId}/${runId}/all/1`);
       const shim = first && (await s.local.pid(first.handle));
       const transcoder = shim && childOf(shim);
       if (transcoder) {
@@ -94,7 +95,7 @@ describe('a job killed like an OOM-killed container', () => {
         killed = transcoder;
       } else await new Promise((r) => setTimeout(r, 20));
     }
-    const result = (await within(handle.result(), 90_000, 'oom.mp4 result')) as TranscodeResult;
+    const result = await within<TranscodeResult>(handle.result(), 90_000, 'oom.mp4 result');
     expect(result.attempts).toEqual({ all: 2 });
     const outcomes = await activityResults<JobOutcome>(handle, 'awaitJob');
     expect(outcomes.map((o) => [o.phase, o.exitCode])).toEqual([['failed', 137], ['succeeded', 0]]);
@@ -147,7 +148,7 @@ describe('cancellation at each stage', () => {
     expect(await s.store.head(DEST_BUCKET, `cancel-publishing.mp4/${MASTER_PLAYLIST}`)).toBeDefined();
     await handle.cancel();
     storeFreezes.release('publishing');
-    const result = (await within(handle.result(), 60_000, 'cancel-publishing.mp4 result')) as TranscodeResult;
+    const result = await within<TranscodeResult>(handle.result(), 60_000, 'cancel-publishing.mp4 result');
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     for (const file of await hlsReferences(s.store.objectPath(DEST_BUCKET, result.hls!))) expect(readFileSync(file).length, file).toBeGreaterThan(0);
     expect(await s.store.head(DEST_BUCKET, result.dash!)).toBeDefined();
