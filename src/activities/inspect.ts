@@ -41,7 +41,8 @@ export function createInspect(deps: ActivityDeps) {
       throw badInput(uri, `the file is ${head.size} bytes, above the ${limits.maxBytes}-byte limit (OCI_TRANSCODE_MAX_BYTES)`);
     }
 
-    const readable = await store.readUrl(bucket, object, READ_URL_TTL_SEC);
+    // Never outlives the job timeout, even when that is set shorter than the usual TTL.
+    const readable = await store.readUrl(bucket, object, Math.min(READ_URL_TTL_SEC, config.job.timeoutSec));
     let probe: SourceProbe;
     try {
       probe = await probeSource(readable.url, config.limits);

@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { planLadder } from '../domain/ladder.js';
 import { streamPrefix, versionFolder } from '../domain/layout.js';
 import type { DestRef, Plan, PresetName, RenditionsFile, SegmentFormat, StreamFormat } from '../domain/types.js';
+import { LocalFolderStore } from '../adapters/local/object-store.js';
 import { closeStore, openStore } from '../adapters/open-store.js';
 import { parseStoreUri } from '../adapters/uri.js';
 import type { ObjectStore } from '../ports.js';
@@ -54,9 +55,9 @@ const at = (stage: keyof typeof SPAN, fraction: number): number => SPAN[stage][0
 
 /** A local file ffmpeg can read: the folder store's own path, or a download into the work dir. */
 async function localSource(store: ObjectStore, bucket: string, name: string, size: number, work: string, ctx: RunContext): Promise<string> {
-  const read = await store.readUrl(bucket, name, 3600);
-  if (read.url.startsWith('/')) return read.url;
-  await read.dispose();
+  // Folder buckets are files already. Anything else is downloaded with the store's own credentials: a
+  // pre-authenticated URL here would need the container's identity to hold the right to mint them.
+  if (store instanceof LocalFolderStore) return store.objectPath(bucket, name);
   const ext = /^\.[A-Za-z0-9]{1,8}$/.test(extname(name)) ? extname(name) : '';
   const path = join(work, `source${ext}`);
   let received = 0;
