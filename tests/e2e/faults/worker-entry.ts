@@ -12,7 +12,7 @@ import { createWorker } from '../../../src/worker/create-worker.js';
 import { installFreezes, type FreezeRule } from '../../functional/reliability/freeze.js';
 
 const config = loadConfig();
-Runtime.install({ logger: new DefaultLogger('INFO'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+Runtime.install({ logger: new DefaultLogger(config.verbose ? 'DEBUG' : 'INFO'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
 const { connectionOptions, namespace = 'default' } = loadClientConnectConfig();
 const connection = await NativeConnection.connect(connectionOptions);
 const adapters = await openAdapters(config);

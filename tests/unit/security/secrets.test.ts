@@ -15,7 +15,9 @@ const messageOf = async (run: () => unknown): Promise<string> => {
   try {
     await run();
   } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error);
+    const cause = (error as { cause?: unknown }).cause;
+    const causeText = cause instanceof Error ? cause.message : JSON.stringify(cause ?? '');
+    return error instanceof Error ? `${error.name}: ${error.message} ${causeText}` : String(error);
   }
   throw new Error('expected a failure');
 };
