@@ -8,7 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MASTER_PLAYLIST } from '../src/domain/layout.js';
 import { originalDashArgs, originalHlsArgs, ORIGINAL_TOP } from './lib/baseline.js';
-import { machine, outputBitrate, topVariant } from './lib/inspect.js';
+import { engineRevision, machine, outputBitrate, topVariant } from './lib/inspect.js';
 import { measure, type Measured } from './lib/measure.js';
 import { BENCH_DIR, benchSource } from './lib/sources.js';
 import { ssim, type Ssim } from './lib/ssim.js';
@@ -26,6 +26,7 @@ const log = (line: string): void => console.error(`[bench] ${line}`);
 const FFMPEG = ['-hide_banner', '-nostdin', '-y'];
 
 const info = await machine();
+const revision = await engineRevision();
 const src1080 = await benchSource(1920, 1080, seconds, log);
 const src720 = await benchSource(1280, 720, seconds, log);
 const runDir = join(BENCH_DIR, 'runs', new Date().toISOString().replace(/[:.]/g, '-'));
@@ -82,6 +83,7 @@ const verdict = (ratio: number, target: number, ours?: Ssim, theirs?: Ssim): str
 
 console.log(`\n## Transcode benchmark, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`Machine: ${info.cpus} CPUs (${info.model}), ${info.memGiB} GiB RAM, ${info.ffmpeg}, Node ${process.version}`);
+console.log(`Engine: ${revision}`);
 console.log(`Load average before / after: ${info.load} / ${loadAfter} (shared machine: compare the CPU-time ratio too)`);
 console.log(`Sources: ${seconds} s 1920x1080 and 1280x720, 30 fps, stereo AAC (see bench/lib/sources.ts)\n`);
 console.log('| run | wall s | CPU s | peak RSS tree MiB | peak RSS process MiB | top rendition | SSIM of top vs source |');

@@ -27,6 +27,14 @@ export async function machine(): Promise<Machine> {
   };
 }
 
+/** The engine code measured: last commit touching src/, and whether src/ has uncommitted edits. */
+export async function engineRevision(): Promise<string> {
+  const git = async (args: string[]): Promise<string> => (await run('git', args).catch(() => ({ stdout: '' }))).stdout.trim();
+  const commit = (await git(['log', '-1', '--format=%h %s', '--', 'src'])).slice(0, 90);
+  const dirty = (await git(['status', '--porcelain', '--', 'src'])) !== '';
+  return `${commit || 'unknown'}${dirty ? ' (plus uncommitted edits in src/)' : ''}`;
+}
+
 export interface TopVariant extends HlsMediaPlaylist {
   width: number;
   height: number;

@@ -4,8 +4,9 @@
 // encoder setting meets any bit rate and speed/quality differences vanish. We blend in Conway's
 // `life` at a quarter of the resolution, upscaled bicubic and advancing 10 times a second, which
 // gives fine detail that changes unpredictably (like foliage or confetti: motion search cannot
-// predict it), plus light temporal noise standing in for sensor grain. At 5 Mbit/s 1080p the result
-// lands near SSIM 0.9: hard, but in the range where encoder settings show.
+// predict it), reseeded every few seconds (like scene cuts) so it stays busy for the whole clip,
+// plus light temporal noise standing in for sensor grain. At 5 Mbit/s 1080p the result lands near
+// SSIM 0.9: hard, but in the range where encoder settings show.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -22,14 +23,22 @@ export interface BenchSource {
   seconds: number;
 }
 
+/** Seconds between reseeds of the automaton: left alone, life thins out to still lifes within ~30 s. */
+const RESEED_SEC = 6;
+
 function graph(width: number, height: number, seconds: number): string {
   const lw = Math.round(width / 8) * 2; // life grid at a quarter of the picture, even-sized
   const lh = Math.round(height / 8) * 2;
+  const chunks = Math.ceil(seconds / RESEED_SEC);
+  const life = Array.from({ length: chunks }, (_, i) =>
+    `life=size=${lw}x${lh}:rate=10:mold=10:ratio=0.4:seed=${i + 7}:death_color=#102030:life_color=#e0b070,` +
+    `trim=duration=${RESEED_SEC},setpts=PTS-STARTPTS[l${i}]`,
+  );
   return (
     `testsrc2=size=${width}x${height}:rate=30:duration=${seconds},format=yuv420p[base];` +
-    `life=size=${lw}x${lh}:rate=10:mold=10:ratio=0.5:seed=7:death_color=#102030:life_color=#e0b070,` +
+    `${life.join(';')};${life.map((_, i) => `[l${i}]`).join('')}concat=n=${chunks}:v=1:a=0,` +
     `fps=30,scale=${width}:${height}:flags=bicubic,format=yuv420p[cells];` +
-    `[base][cells]blend=all_mode=normal:all_opacity=0.75,noise=alls=2:allf=t:all_seed=11,format=yuv420p[v];` +
+    `[base][cells]blend=all_mode=normal:all_opacity=0.75:shortest=1,noise=alls=2:allf=t:all_seed=11,format=yuv420p[v];` +
     `sine=frequency=440:sample_rate=48000:duration=${seconds}[l];sine=frequency=660:sample_rate=48000:duration=${seconds}[r];` +
     `[l][r]join=inputs=2:channel_layout=stereo[a]`
   );
@@ -37,7 +46,7 @@ function graph(width: number, height: number, seconds: number): string {
 
 /** A 30 fps clip with stereo audio, as a camera-like mezzanine (x264 CRF 16, 2 s GOP, AAC 192k). */
 export async function benchSource(width: number, height: number, seconds: number, log: (line: string) => void): Promise<BenchSource> {
-  const path = join(BENCH_DIR, `source-${width}x${height}-${seconds}s-v1.mp4`);
+  const path = join(BENCH_DIR, `source-${width}x${height}-${seconds}s-v2.mp4`);
   if (!existsSync(path)) {
     await mkdir(BENCH_DIR, { recursive: true });
     log(`generating ${path} (once; cached)`);
