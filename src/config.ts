@@ -101,5 +101,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return { ...parsed.data, ...overrides };
+  const config = { ...parsed.data, ...overrides };
+  // A folder cannot be both the object `a.mp4` and the stream folder `a.mp4/`: locally, outputs written
+  // into a source bucket need a prefix of their own (Object Storage has no such clash).
+  if (config.mode === 'local' && config.sourceBuckets.includes(config.destBucket) && !config.destPrefix) {
+    throw new ConfigError(
+      `Invalid configuration:\n  ${ENV_NAMES.destPrefix}: must be set when ${ENV_NAMES.destBucket} (${config.destBucket}) is also a source bucket in local mode`,
+    );
+  }
+  return config;
 }

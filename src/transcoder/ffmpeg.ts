@@ -23,9 +23,17 @@ export class ToolError extends Error {
 
 // ---- ffprobe --------------------------------------------------------------------------------------
 
+// The worker probes sources with ffprobe, and its environment holds the Temporal API key: the tool gets
+// only what it needs to run and reach a read URL.
+const TOOL_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+
+export function toolEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(TOOL_ENV.filter((key) => env[key] !== undefined).map((key) => [key, env[key]]));
+}
+
 function ffprobe(args: string[], timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    execFile(process.env.FFPROBE_PATH || 'ffprobe', ['-v', 'error', '-print_format', 'json', ...args], { maxBuffer: 256 * 1024 * 1024, timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(process.env.FFPROBE_PATH || 'ffprobe', ['-v', 'error', '-print_format', 'json', ...args], { maxBuffer: 256 * 1024 * 1024, timeout: timeoutMs, env: toolEnv() }, (error, stdout, stderr) => {
       if (error) {
         const timedOut = error.killed === true || error.signal === 'SIGTERM';
         const detail = stderr.trim().split('\n').slice(-3).join(' ') || error.message;

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { toolEnv } from '../../src/transcoder/ffmpeg.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ mode: 'local', taskQueue: 'transcode', sourceBuckets: ['media-in'], destBucket: 'media-out' });
+    expect(config.formats).toEqual(['hls', 'dash']);
+  });
+
+  it('names the variable of every bad value', () => {
+    expect(() => loadConfig({ OCI_TRANSCODE_PRESET: 'fast', OCI_TRANSCODE_JOB_MAX_ATTEMPTS: '0' })).toThrow(
+      /OCI_TRANSCODE_PRESET[\s\S]*OCI_TRANSCODE_JOB_MAX_ATTEMPTS/,
+    );
+  });
+
+  it('refuses a local source bucket as destination without a prefix, where a.mp4 and a.mp4/ would clash', () => {
+    const env = { OCI_TRANSCODE_SOURCE_BUCKETS: 'media', OCI_TRANSCODE_DEST_BUCKET: 'media' };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(/OCI_TRANSCODE_DEST_PREFIX/);
+    expect(loadConfig({ ...env, OCI_TRANSCODE_DEST_PREFIX: 'streams/' }).destPrefix).toBe('streams/');
+    expect(loadConfig({ ...env, OCI_TRANSCODE_MODE: 'oci' }).destBucket).toBe('media');
+  });
+});
+
+describe('toolEnv', () => {
+  it('passes what ffprobe needs and never a secret', () => {
+    const env = toolEnv({ PATH: '/usr/bin', HOME: '/root', TEMPORAL_API_KEY: 'canary-secret', OCI_TRANSCODE_OCI_PRIVATE_KEY: 'pem' });
+    expect(env).toEqual({ PATH: '/usr/bin', HOME: '/root' });
+  });
+});
