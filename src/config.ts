@@ -3,11 +3,11 @@
 // TLS) are read by @temporalio/envconfig, in the ecosystem's own form, not here.
 import { z } from 'zod';
 
-const csv = z
+export const csv = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+export const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const configSchema = z.object({
   /** local: folders, child processes, the embedded dev server. oci: Object Storage and Container Instances. */
@@ -51,7 +51,7 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
-/** Environment variable of each setting; the README's configuration reference is generated from this. */
+/** Environment variable of each setting; docs/operations.md's configuration reference is checked against it by a test. */
 export const ENV_NAMES = {
   mode: 'OCI_TRANSCODE_MODE',
   dataDir: 'OCI_TRANSCODE_DATA_DIR',
