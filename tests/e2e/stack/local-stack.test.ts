@@ -155,7 +155,9 @@ describe('oci-transcode run', () => {
   });
 
   it('a run survives `stop` mid-transcode: the job keeps going and the restarted stack finishes it', async () => {
-    const clip = await makeClip('landscape', { seconds: 20 });
+    // Long enough that the job is still encoding when `stop` returns, even on an idle machine
+    // (a 20 s 360p clip could finish first, and then there is nothing left to outlive the worker).
+    const clip = await makeClip('landscape', { seconds: 60, width: 1280, height: 720 });
     const run = stack.spawnCli(['run', clip, '--name', 'resume.mp4']);
     const [jobPid] = await eventually(async () => {
       const pids = await stack.liveJobPids();
