@@ -169,7 +169,10 @@ export function runEncode(spec: EncodeSpec, onProgress: (p: EncodeProgress) => v
   const t = spec.thumbnails;
   if (t && graph) {
     const image = (label: string, path: string, extra: string[]): { path: string; options: string[] } =>
-      ({ path, options: ['-map', `[${label}]`, '-update', '1', ...extra, '-f', 'image2'] });
+      // passthrough: image2 would otherwise get ffmpeg's default constant frame rate, which repeats
+      // the selected frame for every frame of the source and encodes each repeat (as much CPU as
+      // the top rendition's encode, for a file that keeps only the last one).
+      ({ path, options: ['-map', `[${label}]`, '-fps_mode', 'passthrough', '-update', '1', ...extra, '-f', 'image2'] });
     outputs.push(image('png', t.png, []), image('jpeg', t.jpeg, ['-q:v', '3']));
     // One sheet: a rounding extra frame must not replace it with a nearly empty second one.
     if (t.storyboard) outputs.push(image('sheet', t.storyboard.path, ['-frames:v', '1', '-q:v', '5']));
