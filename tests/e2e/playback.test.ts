@@ -38,7 +38,11 @@ const CLIPS: { kind: ClipKind; options?: ClipOptions }[] = [
   { kind: 'vfr', options: { width: 854, height: 480, seconds: 9 } },
 ];
 
-/** Short sides the issue's default ladder gives: rungs up to the source, its own size on top when between rungs. */
+/**
+ * Short sides the issue's default ladder gives: rungs up to the source, its own size on top when
+ * between rungs. (The engine also drops a rung within 15 % of the source's own size; no clip here
+ * sits in that band, so the issue's rule and the engine's agree on every case below.)
+ */
 function expectedShortSides(short: number): number[] {
   const rungs = [1080, 720, 480, 360].filter((h) => h <= short);
   const own = short - (short % 2);
@@ -134,6 +138,10 @@ describe.each(CLIPS)('$kind', ({ kind, options }) => {
   it.concurrent('plays manifest.mpd in shaka-player', ({ expect }) => playsIn(expect, 'shaka', DASH_MANIFEST));
 
   it('decodes every stream of every rendition through master.m3u8 and the MPD with ffmpeg', async () => {
+    // Expected variants and representations: one per rung, one audio (or none).
+    const reps = (type: string): number => c.dash.representations.filter((r) => r.contentType === type).length;
+    expect({ video: reps('video'), audio: reps('audio') }).toEqual({ video: c.rungs.length, audio: c.hasAudio ? 1 : 0 });
+    expect(c.hls.variants.length).toBe(Math.max(1, c.rungs.length));
     // ffmpeg 5.1's DASH demuxer needs an absolute path.
     const inputs = [c.hls.masterPath, resolve(c.dash.mpdPath)];
     const results = await Promise.all(inputs.map((input) => Promise.all([decodeAll(input), probe(input)])));
