@@ -16,7 +16,7 @@ export interface StageTimes {
 export async function stageTimes(client: Client, workflowIds: string[]): Promise<StageTimes[]> {
   const totals = new Map<string, { count: number; queue: number; run: number }>();
   for (const id of workflowIds) {
-    const { events = [] } = await client.workflow.getHandle(id).fetchHistory();
+    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
     const scheduled = new Map<string, { type: string; at: number }>();
     const started = new Map<string, number>();
     for (const e of events) {
