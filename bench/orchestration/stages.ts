@@ -13,6 +13,9 @@ export interface StageTimes {
   runMs: number;
 }
 
+/** Event ids are Long objects in the proto types: compare them as strings. */
+const key = (id: unknown): string => String(id);
+
 export async function stageTimes(client: Client, workflowIds: string[]): Promise<StageTimes[]> {
   const totals = new Map<string, { count: number; queue: number; run: number }>();
   for (const id of workflowIds) {
@@ -21,7 +24,6 @@ export async function stageTimes(client: Client, workflowIds: string[]): Promise
     const started = new Map<string, number>();
     for (const e of events) {
       const at = tsToMs(e.eventTime);
-      const key = (n: unknown): string => String(n);
       if (e.activityTaskScheduledEventAttributes) {
         scheduled.set(key(e.eventId), { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
       }
