@@ -98,6 +98,11 @@ function linesOf(child: ChildProcess, onLine: (line: string) => void): void {
   }
 }
 
+/** A port the CLI picked for itself (HTTP API, metrics) was taken between its pick and its bind. */
+class OwnPortRaceError extends PortInUseError {}
+
+const START_ATTEMPTS = 3;
+
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   for (const [port, what, variable] of [[o.port, 'gRPC', 'OCI_TRANSCODE_DEV_PORT'], [o.uiPort, 'Web UI', 'OCI_TRANSCODE_DEV_UI_PORT']] as const) {
     if (!(await portFree(port))) {
@@ -106,6 +111,19 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
       );
     }
   }
+  // The CLI picks free ports for its HTTP API and metrics itself and binds them later; another process
+  // can take one in between. It picks new ones on every start, so that race is worth a retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(o);
+    } catch (error) {
+      if (!(error instanceof OwnPortRaceError) || attempt >= START_ATTEMPTS) throw error;
+      o.onLine?.(`a port the dev server picked itself was taken meanwhile; starting it again (attempt ${attempt + 1})`);
+    }
+  }
+}
+
+async function launch(o: DevServerOptions): Promise<DevServer> {
   const address = `${DEV_HOST}:${o.port}`;
   const uiUrl = `http://${DEV_HOST}:${o.uiPort}`;
   // Its own process group: Ctrl-C in the terminal reaches only `dev`, which then stops the worker
@@ -139,7 +157,9 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     await stop();
     const output = recent.join('\n');
     if (/address already in use/.test(output)) {
-      throw new PortInUseError(`a port the Temporal dev server needs was taken while it started:\n${output}`);
+      const ours = [o.port, o.uiPort].some((port) => output.includes(`:${port}:`) || output.includes(`:${port} `));
+      const message = `a port the Temporal dev server needs was taken while it started:\n${output}`;
+      throw ours ? new PortInUseError(message) : new OwnPortRaceError(message);
     }
     throw new DevServerError(`${(error as Error).message}${output ? `\n${output}` : ''}`);
   }

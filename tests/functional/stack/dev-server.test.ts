@@ -1,5 +1,5 @@
-// The real `temporal server start-dev`: readiness, search attributes, a taken port, clean stop.
-import { mkdtemp, rm } from 'node:fs/promises';
+// The real `temporal server start-dev`: readiness, search attributes, a taken port, a port race, clean stop.
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,5 +56,49 @@ describe('startDevServer', () => {
     } finally {
       taken.close();
     }
+  });
+
+  /**
+   * A stand-in for the CLI that fails its first `failures` starts the way the CLI does when a port it
+   * picked for itself (HTTP API) was taken before it bound it, then runs the real CLI. Counts starts.
+   */
+  async function racingBin(name: string, failures: number, takenPort: () => string): Promise<{ bin: string; starts: () => Promise<number> }> {
+    const counter = join(dir, `${name}.starts`);
+    const path = join(dir, `${name}.mjs`);
+    await writeFile(path, `#!${process.execPath}
+import { spawn } from 'node:child_process';
+import { appendFileSync, readFileSync } from 'node:fs';
+appendFileSync(${JSON.stringify(counter)}, 'x');
+if (readFileSync(${JSON.stringify(counter)}, 'utf8').length <= ${failures}) {
+  console.error('failed listening for HTTP API on 127.0.0.1:${takenPort()}: listen tcp 127.0.0.1:${takenPort()}: bind: address already in use');
+  process.exit(1);
+}
+const child = spawn(${JSON.stringify(bin)}, process.argv.slice(2), { stdio: 'inherit' });
+process.on('SIGTERM', () => child.kill('SIGTERM'));
+child.on('exit', (code) => process.exit(code ?? 0));
+`);
+    await chmod(path, 0o755);
+    return { bin: path, starts: async () => (await readFile(counter, 'utf8').catch(() => '')).length };
+  }
+
+  it('starts again when a port the CLI picked for itself was taken before it bound it', async () => {
+    const racing = await racingBin('race', 1, () => '34603');
+    const lines: string[] = [];
+    const started = await startDevServer({ bin: racing.bin, dbFile: join(dir, 'race.db'), port: await freePort(), uiPort: await freePort(), onLine: (l) => lines.push(l) });
+    try {
+      expect(await racing.starts()).toBe(2);
+      expect(lines.join('\n')).toMatch(/starting it again \(attempt 2\)/);
+      expect((await fetch(started.uiUrl)).status).toBe(200);
+    } finally {
+      await started.stop();
+    }
+  });
+
+  it('does not retry when the port taken is one we chose: that is a setting to change', async () => {
+    const port = await freePort();
+    const racing = await racingBin('ours', 5, () => String(port));
+    const start = startDevServer({ bin: racing.bin, dbFile: join(dir, 'ours.db'), port, uiPort: await freePort() });
+    await expect(start).rejects.toThrow(PortInUseError);
+    expect(await racing.starts()).toBe(1);
   });
 });
