@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { bool, ConfigError, csv } from './config.js';
 
-
 const ocid = (kind: string) =>
   z.string().regex(/^ocid1\.[a-z0-9]+\.[a-z0-9-]*\.[a-z0-9-]*\.[A-Za-z0-9._-]*$/, `must be the OCID of a ${kind} (ocid1.${kind}.…)`);
 

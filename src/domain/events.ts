@@ -1,7 +1,7 @@
 // OCI Object Storage create-object event (CloudEvents 0.1) -> a TranscodeRequest, or a reason to ignore it.
 // Pure: used by the starter function and the local watcher; no I/O.
 import { z } from 'zod';
-import { DASH_MANIFEST, JOB_RECORD, MASTER_PLAYLIST, THUMBNAIL_FOLDER, fnv1a, normalizePrefix } from './layout.js';
+import { DASH_MANIFEST, JOB_RECORD, MASTER_PLAYLIST, MAX_OBJECT_NAME_BYTES, THUMBNAIL_FOLDER, fnv1a, normalizePrefix, utf8Bytes } from './layout.js';
 import type { SourceRef, TranscodeRequest } from './types.js';
 
 export const CREATE_OBJECT = 'com.oraclecloud.objectstorage.createobject';
@@ -61,9 +61,8 @@ function decodeJson(event: unknown): unknown {
   }
 }
 
-// OCI's own limit is 1024 bytes; control characters cannot be named safely anywhere downstream.
-const MAX_NAME_BYTES = 1024;
-
+// Names over OCI's own limit (MAX_OBJECT_NAME_BYTES) are refused; control characters cannot be named
+// safely anywhere downstream.
 function objectName(data: z.infer<typeof schema>['data'], namespace: string, bucket: string): string {
   const prefix = `/n/${namespace}/b/${bucket}/o/`;
   if (data.resourceId !== undefined && !data.resourceId.startsWith(prefix)) {
@@ -82,8 +81,8 @@ function objectName(data: z.infer<typeof schema>['data'], namespace: string, buc
   const control = [...name].map((c) => c.charCodeAt(0)).find((code) => code < 0x20 || code === 0x7f);
   if (control !== undefined) throw new InvalidEventError(`data.resourceName contains control character U+${control.toString(16).padStart(4, '0').toUpperCase()}`);
   if (name === '') throw new InvalidEventError('data.resourceName is empty');
-  const bytes = new TextEncoder().encode(name).length;
-  if (bytes > MAX_NAME_BYTES) throw new InvalidEventError(`data.resourceName is ${bytes} bytes; object names are at most ${MAX_NAME_BYTES}`);
+  const bytes = utf8Bytes(name);
+  if (bytes > MAX_OBJECT_NAME_BYTES) throw new InvalidEventError(`data.resourceName is ${bytes} bytes; object names are at most ${MAX_OBJECT_NAME_BYTES}`);
   return name;
 }
 

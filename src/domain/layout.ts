@@ -57,6 +57,9 @@ export function outputsOf(dest: DestRef, source: Pick<SourceRef, 'object'>): { s
 
 /** Object Storage's limit on object names, in UTF-8 bytes. */
 export const MAX_OBJECT_NAME_BYTES = 1024;
+
+/** A name's length as Object Storage counts it. */
+export const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length;
 /**
  * Bytes the longest name under a stream prefix adds after `<prefix><object>/`: the version folder
  * (`v-xxxxxxxx/`, 11) and a leaf such as `renditions/<job>.json` or `<rendition>/seg_00001.m4s` (<= 37).
@@ -68,9 +71,8 @@ export const OUTPUT_SUFFIX_RESERVE = 48;
  * limit), or undefined. Checked before any work, so the upload fails in seconds, not after encoding.
  */
 export function outputNameProblem(dest: DestRef, object: string): string | undefined {
-  const bytes = (text: string): number => new TextEncoder().encode(text).length;
-  const longest = Math.max(bytes(streamPrefix(dest, object)) + OUTPUT_SUFFIX_RESERVE, bytes(thumbnailPng(dest, object)));
+  const longest = Math.max(utf8Bytes(streamPrefix(dest, object)) + OUTPUT_SUFFIX_RESERVE, utf8Bytes(thumbnailPng(dest, object)));
   if (longest <= MAX_OBJECT_NAME_BYTES) return undefined;
-  const room = MAX_OBJECT_NAME_BYTES - OUTPUT_SUFFIX_RESERVE - bytes(normalizePrefix(dest.prefix)) - 1;
-  return `the object name is ${bytes(object)} bytes: its outputs would be named up to ${longest} bytes, above the ${MAX_OBJECT_NAME_BYTES}-byte object name limit (names of at most ${room} bytes fit${dest.prefix ? ` under the destination prefix ${JSON.stringify(normalizePrefix(dest.prefix))}` : ''})`;
+  const room = MAX_OBJECT_NAME_BYTES - OUTPUT_SUFFIX_RESERVE - utf8Bytes(normalizePrefix(dest.prefix)) - 1;
+  return `the object name is ${utf8Bytes(object)} bytes: its outputs would be named up to ${longest} bytes, above the ${MAX_OBJECT_NAME_BYTES}-byte object name limit (names of at most ${room} bytes fit${dest.prefix ? ` under the destination prefix ${JSON.stringify(normalizePrefix(dest.prefix))}` : ''})`;
 }
