@@ -3,8 +3,8 @@
 // chokidar's awaitWriteFinish waits until the size stops changing, so a slow `cp` is one event, not
 // a burst of half-written ones; temporary files (the store's atomic-write staging) are ignored.
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, sep } from 'node:path';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { ObjectInfo } from '../ports.js';
 import { createObjectEvent, type CreateObjectEvent } from './object-event.js';
@@ -41,6 +41,8 @@ export function defaultTemporary(name: string): boolean {
   const base = basename(name);
   return base.startsWith('.') || base.endsWith('~') || /\.(tmp|temp|part|partial|crdownload|swp)$/i.test(base);
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function watchBuckets(o: BucketWatcherOptions): Promise<BucketWatcher> {
   const isTemporary = o.isTemporary ?? defaultTemporary;
@@ -87,8 +89,43 @@ export async function watchBuckets(o: BucketWatcherOptions): Promise<BucketWatch
     if (!where || isTemporary(where.name)) return;
     emit(where.bucket, where.name).catch((error: unknown) => onError(error as Error, `event for ${where.bucket}/${where.name}`));
   };
+
+  // chokidar lists a new folder before it starts watching it: a file that lands in between (a store
+  // write right after its mkdir, `cp -r`) is never reported. Look again once the watch is surely in
+  // place; what chokidar still does not know of and whose size holds still is reported here, once.
+  const stability = o.stabilityMs ?? 400;
+  const rescued = new Set<string>();
+  let closed = false;
+  const unknownTo = (watched: Record<string, string[]>, path: string): boolean =>
+    !rescued.has(path) && !(watched[dirname(path)] ?? []).includes(basename(path));
+  const rescan = async (dir: string): Promise<void> => {
+    await sleep(stability + 200);
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+    const first = watcher.getWatched();
+    const candidates = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).filter((p) => unknownTo(first, p));
+    if (candidates.length === 0) return;
+    const sizes = await Promise.all(candidates.map((p) => stat(p).then((s) => s.size, () => -1)));
+    await sleep(stability);
+    if (closed) return;
+    const second = watcher.getWatched();
+    for (const [i, path] of candidates.entries()) {
+      const size = await stat(path).then((s) => s.size, () => -2);
+      if (size !== sizes[i] || !unknownTo(second, path)) continue; // gone, still growing, or chokidar has it now
+      rescued.add(path);
+      onFile(path);
+    }
+  };
+  const onDir = (dir: string): void => {
+    rescan(dir).catch((error: unknown) => onError(error as Error, `rescan of ${dir}`));
+  };
   // A new name is 'add'; an upload over an existing name (rename onto it) is 'change'.
-  watcher.on('add', onFile).on('change', onFile).on('error', (error) => onError(error as Error, 'watch'));
+  watcher.on('add', onFile).on('change', onFile).on('addDir', onDir).on('error', (error) => onError(error as Error, 'watch'));
   await new Promise<void>((resolve) => watcher.once('ready', resolve));
-  return { emit, close: () => watcher.close() };
+  return {
+    emit,
+    close: () => {
+      closed = true;
+      return watcher.close();
+    },
+  };
 }
