@@ -37,7 +37,14 @@ export interface ObjectStore {
    * A URL (or local path) ffprobe can read directly, valid for ttlSeconds. dispose() revokes it.
    * Lets the worker probe a source without downloading it.
    */
-  readUrl(bucket: string, name: string, ttlSeconds: number): Promise<{ url: string; dispose(): Promise<void> }>;
+  readUrl(bucket: string, name: string, ttlSeconds: number): Promise<ReadUrl>;
+}
+
+export interface ReadUrl {
+  url: string;
+  /** When the URL stops working (ISO 8601), as the backend reports it. */
+  expiresAt?: string;
+  dispose(): Promise<void>;
 }
 
 export class NotFoundError extends Error {

@@ -7,7 +7,7 @@ import { copyFile, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError, TransientError, type ListPage, type ObjectInfo, type ObjectStore, type PutOptions } from '../../ports.js';
+import { NotFoundError, TransientError, type ListPage, type ObjectInfo, type ObjectStore, type PutOptions, type ReadUrl } from '../../ports.js';
 import { checkBucketName, decodeObjectPath, encodeObjectName } from './safe-path.js';
 
 const TEMP_FOLDER = '.tmp';
@@ -182,7 +182,7 @@ export class LocalFolderStore implements ObjectStore {
     }
   }
 
-  async readUrl(bucket: string, name: string, _ttlSeconds: number): Promise<{ url: string; dispose(): Promise<void> }> {
+  async readUrl(bucket: string, name: string, _ttlSeconds: number): Promise<ReadUrl> {
     if (!(await this.head(bucket, name))) throw new NotFoundError(`object not found: ${bucket}/${name}`);
     return { url: this.objectPath(bucket, name), dispose: () => Promise.resolve() };
   }

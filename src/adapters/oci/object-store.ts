@@ -5,17 +5,13 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { models, ObjectStorageClient } from 'oci-objectstorage';
 import { loadOciConfig, type OciConfig } from '../../config-oci.js';
-import type { ListPage, ObjectInfo, ObjectStore, PutOptions } from '../../ports.js';
+import type { ListPage, ObjectInfo, ObjectStore, PutOptions, ReadUrl } from '../../ports.js';
 import { openClient } from './clients.js';
+import { ociDate } from './dates.js';
 import { statusOf, toPortError } from './errors.js';
 import { uploadBuffer, uploadFile, uploadStream, type UploadTarget } from './uploads.js';
 
 const LIST_FIELDS = 'name,size,etag,md5,timeCreated,timeModified';
-
-function iso(value: Date | string | undefined): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
-}
 
 function toReadable(value: Readable | ReadableStream | WebReadableStream): Readable {
   return value instanceof Readable ? value : Readable.fromWeb(value as WebReadableStream);
@@ -72,7 +68,7 @@ export class OciObjectStore implements ObjectStore {
     const { client, namespace } = await this.client();
     try {
       const r = await client.headObject({ namespaceName: namespace, bucketName: bucket, objectName: name });
-      return { name, size: Number(r.contentLength), etag: r.eTag, modified: iso(r.lastModified), contentType: r.contentType ?? undefined };
+      return { name, size: Number(r.contentLength), etag: r.eTag, modified: ociDate(r.lastModified, 'header'), contentType: r.contentType ?? undefined };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw toPortError(error, `head ${this.uri(bucket, name)}`);
@@ -120,7 +116,7 @@ export class OciObjectStore implements ObjectStore {
         fields: LIST_FIELDS,
       });
       const objects = r.listObjects.objects.map(
-        (o): ObjectInfo => ({ name: o.name, size: Number(o.size ?? 0), etag: o.etag ?? '', modified: iso(o.timeModified ?? o.timeCreated) }),
+        (o): ObjectInfo => ({ name: o.name, size: Number(o.size ?? 0), etag: o.etag ?? '', modified: ociDate(o.timeModified ?? o.timeCreated, 'body') }),
       );
       const next = r.listObjects.nextStartWith;
       return next ? { objects, next } : { objects };
@@ -139,7 +135,7 @@ export class OciObjectStore implements ObjectStore {
     }
   }
 
-  async readUrl(bucket: string, name: string, ttlSeconds: number): Promise<{ url: string; dispose(): Promise<void> }> {
+  async readUrl(bucket: string, name: string, ttlSeconds: number): Promise<ReadUrl> {
     const { client, namespace } = await this.client();
     let par: models.PreauthenticatedRequest;
     try {
@@ -159,8 +155,10 @@ export class OciObjectStore implements ObjectStore {
     }
     const url = par.fullPath ?? new URL(par.accessUri, `${client.endpoint}/`).toString();
     let disposed = false;
+    const expiresAt = ociDate(par.timeExpires, 'body');
     return {
       url,
+      ...(expiresAt ? { expiresAt } : {}),
       dispose: async () => {
         if (disposed) return;
         try {

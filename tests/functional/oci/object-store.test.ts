@@ -52,6 +52,17 @@ describe('OciObjectStore against the stand-in', () => {
     await expect(store.get('media-out', 'a/b c/ünï.txt')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('reads Last-Modified and list times exactly, at any hour and in this process zone', async () => {
+    // 00:05 and 09:59 are the hours at which oci-common's header conversion breaks `new Date`.
+    for (const instant of ['2026-12-01T00:05:00.000Z', '2026-12-01T09:59:59.000Z', '2026-12-01T23:59:00.000Z']) {
+      const name = `times/${instant}.txt`;
+      standIn.objectStorage.store('media-out', name, Buffer.from('t')).timeCreated = new Date(instant);
+      expect((await store.head('media-out', name))?.modified, `${instant} (TZ=${process.env.TZ ?? 'unset'})`).toBe(instant);
+      const listed = (await store.list('media-out', name)).objects[0];
+      expect(listed?.modified).toBe(instant);
+    }
+  });
+
   it('uploads a file larger than one part as multipart, byte for byte', async () => {
     const data = randomBytes(PART * 3 + 12345);
     const path = join(dir, 'big.bin');
@@ -101,8 +112,12 @@ describe('OciObjectStore against the stand-in', () => {
 
   it('gives a short-lived read-only URL that serves ranges and dies on dispose', async () => {
     await store.put('media-in', 'in/clip one.mp4', Buffer.from('0123456789'));
+    const asked = Date.now();
     const link = await store.readUrl('media-in', 'in/clip one.mp4', 60);
     const { url } = link;
+    // The expiry the service reports, read through ociDate: a minute from now.
+    expect(Date.parse(link.expiresAt ?? '') - asked).toBeGreaterThan(55_000);
+    expect(Date.parse(link.expiresAt ?? '') - asked).toBeLessThanOrEqual(61_000);
     expect(url.startsWith(standIn.url)).toBe(true);
     const whole = await fetch(url);
     expect(await whole.text()).toBe('0123456789');
