@@ -69,6 +69,8 @@ export const ociConfigSchema = z.object({
   /** Pause before the next placement after a capacity or limit error; doubles per miss (max 30 s). */
   placementBackoffMs: z.coerce.number().int().min(0).default(2000),
   shutdownGraceSec: z.coerce.number().int().min(0).max(300).default(30),
+  /** How long an accepted instance may stay CREATING (image pull, placement) before it counts as refused. */
+  createTimeoutSec: z.coerce.number().positive().default(600),
   /** Object Storage multipart: bodies larger than one part go multipart. */
   uploadPartBytes: z.coerce.number().int().min(1024).default(20 * 1024 * 1024),
   uploadConcurrency: z.coerce.number().int().min(1).max(32).default(5),
@@ -106,6 +108,7 @@ export const OCI_ENV_NAMES = {
   imageUrl: 'OCI_TRANSCODE_OCI_IMAGE',
   placementBackoffMs: 'OCI_TRANSCODE_OCI_PLACEMENT_BACKOFF_MS',
   shutdownGraceSec: 'OCI_TRANSCODE_OCI_SHUTDOWN_GRACE_SEC',
+  createTimeoutSec: 'OCI_TRANSCODE_OCI_CREATE_TIMEOUT_SEC',
   uploadPartBytes: 'OCI_TRANSCODE_OCI_UPLOAD_PART_BYTES',
   uploadConcurrency: 'OCI_TRANSCODE_OCI_UPLOAD_CONCURRENCY',
   maxAttempts: 'OCI_TRANSCODE_OCI_MAX_ATTEMPTS',

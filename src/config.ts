@@ -9,7 +9,7 @@ export const csv = z
 
 export const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-export const configSchema = z.object({
+const settingsSchema = z.object({
   /** local: folders, child processes, the embedded dev server. oci: Object Storage and Container Instances. */
   mode: z.enum(['local', 'oci']).default('local'),
   /** Local state: the dev server database, bucket folders, job logs. */
@@ -36,7 +36,8 @@ export const configSchema = z.object({
     maxAttempts: z.coerce.number().int().min(1).max(10).default(3),
     /** Upper bound of one transcoder run. */
     timeoutSec: z.coerce.number().int().positive().default(4 * 3600),
-    pollSec: z.coerce.number().positive().default(2),
+    /** How often a running job is read: default 2 s locally (a child process is cheap to ask), 20 s on OCI. */
+    pollSec: z.coerce.number().positive().optional(),
     /** Wait before the second attempt of a failed job; doubles for each further attempt (capped at 10 min). */
     backoffSec: z.coerce.number().min(0).default(10),
   }),
@@ -48,6 +49,9 @@ export const configSchema = z.object({
   }),
   verbose: bool.default(false),
 });
+
+/** Defaults that depend on the mode: an OCI job runs for minutes to hours, and each poll is three API calls. */
+export const configSchema = settingsSchema.transform((c) => ({ ...c, job: { ...c.job, pollSec: c.job.pollSec ?? (c.mode === 'oci' ? 20 : 2) } }));
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -56,6 +56,11 @@ export class TransientError extends Error {
   override readonly name = 'TransientError';
 }
 
+/** A job that cannot start for a reason retrying elsewhere does not change (e.g. its image cannot be pulled). */
+export class JobLaunchError extends Error {
+  override readonly name = 'JobLaunchError';
+}
+
 // ---- jobs: one transcoder run each (a Container Instance in OCI, a child process locally) --------
 
 export interface JobLaunch {
@@ -84,13 +89,28 @@ export interface JobState {
   message?: string;
 }
 
+export interface JobCallOptions {
+  /** Aborts waits (placement backoff, creation) when the calling activity is cancelled. */
+  signal?: AbortSignal;
+}
+
+export interface ListedJob extends JobHandle {
+  tags: Record<string, string>;
+  phase: JobPhase;
+  /** When the backend created it (ISO 8601), where it says. */
+  createdAt?: string;
+}
+
 export interface JobRunner {
-  start(job: JobLaunch): Promise<JobHandle>;
+  /** The longest one start() can take (every placement, backoff and creation wait), in seconds. */
+  readonly startBudgetSec?: number;
+  /** Resolves once the job is placed and past creation; a backend that creates asynchronously waits for that. */
+  start(job: JobLaunch, options?: JobCallOptions): Promise<JobHandle>;
   state(handle: JobHandle): Promise<JobState>;
   /** The most recent output of the job, stdout and stderr interleaved; progress lines are JSON. */
   logTail(handle: JobHandle): Promise<string>;
-  /** Idempotent: deleting a deleted job is not an error. */
-  delete(handle: JobHandle): Promise<void>;
+  /** Idempotent: deleting a deleted job is not an error. Resolves once the backend has taken the deletion. */
+  delete(handle: JobHandle, options?: JobCallOptions): Promise<void>;
   /** Jobs carrying the pipeline's tags, for cleanup of orphans. */
-  list?(tags: Record<string, string>): Promise<(JobHandle & { tags: Record<string, string>; phase: JobPhase })[]>;
+  list?(tags: Record<string, string>): Promise<ListedJob[]>;
 }

@@ -30,7 +30,7 @@ export function createInspect(deps: ActivityDeps) {
         'InvalidRequest',
       );
     }
-    const settings = resolveSettings(request, config);
+    const settings = resolveSettings(request, config, deps.jobs);
     const tooLong = outputNameProblem(settings.dest, object);
     if (tooLong) throw badInput(uri, tooLong);
     const head = await store.head(bucket, object);

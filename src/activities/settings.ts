@@ -4,7 +4,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { TranscodeRequest } from '../domain/types.js';
+import type { JobRunner } from '../ports.js';
 import type { RunSettings } from './types.js';
+
+/** Runners that start synchronously (a child process) take seconds; this leaves room for a slow disk. */
+const DEFAULT_START_BUDGET_SEC = 180;
 
 const name = z.string().min(1).max(1024);
 
@@ -35,7 +39,8 @@ export function validateRequest(request: unknown): TranscodeRequest {
   throw ApplicationFailure.nonRetryable(`Invalid transcode request: ${lines.join('; ')}`, 'InvalidRequest');
 }
 
-export function resolveSettings(request: TranscodeRequest, config: Config): RunSettings {
+/** A start that takes longer than its runner says it can is stuck: this is the bound the workflow sets. */
+export function resolveSettings(request: TranscodeRequest, config: Config, jobs: Pick<JobRunner, 'startBudgetSec'> = {}): RunSettings {
   return {
     dest: { bucket: request.dest?.bucket ?? config.destBucket, prefix: request.dest ? (request.dest.prefix ?? '') : config.destPrefix },
     preset: request.preset ?? config.preset,
@@ -47,6 +52,7 @@ export function resolveSettings(request: TranscodeRequest, config: Config): RunS
       timeoutSec: config.job.timeoutSec,
       pollSec: config.job.pollSec,
       backoffSec: config.job.backoffSec,
+      startTimeoutSec: Math.ceil(jobs.startBudgetSec ?? DEFAULT_START_BUDGET_SEC),
     },
   };
 }

@@ -10,7 +10,8 @@ export interface RunSettings {
   formats: StreamFormat[];
   parallelism: Parallelism;
   segmentFormat: SegmentFormat;
-  job: { maxAttempts: number; timeoutSec: number; pollSec: number; backoffSec: number };
+  /** startTimeoutSec: the job runner's own bound on one start (absent in runs recorded before it existed). */
+  job: { maxAttempts: number; timeoutSec: number; pollSec: number; backoffSec: number; startTimeoutSec?: number };
 }
 
 export interface InspectResult {

@@ -26,24 +26,42 @@ export const storage = proxyActivities<Pick<Activities, 'inspect' | 'headSource'
   retry: quickRetry,
 });
 
-/** Creating and deleting jobs: the backend may throttle or be short of capacity for a while. */
-export const jobControl = proxyActivities<Pick<Activities, 'startJob' | 'deleteJobs'>>({
-  startToCloseTimeout: '3 min',
+const jobRetry: ActivityOptions['retry'] = { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 min', nonRetryableErrorTypes: DETERMINISTIC_ERRORS };
+
+/** Deleting jobs: the backend may throttle, or refuse (409) while an instance is still being created. */
+export const jobControl = proxyActivities<Pick<Activities, 'deleteJobs'>>({
+  startToCloseTimeout: '5 min',
   scheduleToCloseTimeout: '30 min',
   heartbeatTimeout: LIVENESS_TIMEOUT,
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 min', nonRetryableErrorTypes: DETERMINISTIC_ERRORS },
+  retry: jobRetry,
 });
 
 /**
- * awaitJob polls one job for as long as it runs: bounded by the job timeout, heartbeating each poll,
- * retried (same handle, progress from heartbeat details) after a worker crash or shutdown.
+ * Starting a job: placement failover, backoffs and the wait for the instance to leave CREATING, bounded by
+ * what the job runner says one start can take (settings.job.startTimeoutSec). Runs recorded before that
+ * setting existed keep the old 3 minutes.
+ */
+export function jobStart(settings: RunSettings): Pick<Activities, 'startJob'> {
+  const budget = settings.job.startTimeoutSec ?? 180;
+  return proxyActivities<Pick<Activities, 'startJob'>>({
+    startToCloseTimeout: `${budget}s`,
+    scheduleToCloseTimeout: `${Math.max(1800, 3 * budget)}s`,
+    heartbeatTimeout: LIVENESS_TIMEOUT,
+    retry: jobRetry,
+  });
+}
+
+/**
+ * awaitJob polls one job for as long as it runs: bounded by the job timeout, heartbeating from a timer
+ * (not per poll: polls are tens of seconds apart on OCI), retried (same handle, progress from heartbeat
+ * details) after a worker crash or shutdown.
  */
 export function jobWatch(settings: RunSettings): Pick<Activities, 'awaitJob'> {
-  const { timeoutSec, pollSec } = settings.job;
+  const { timeoutSec } = settings.job;
   return proxyActivities<Pick<Activities, 'awaitJob'>>({
     startToCloseTimeout: `${timeoutSec}s`,
     scheduleToCloseTimeout: `${timeoutSec + 600}s`,
-    heartbeatTimeout: `${Math.max(30, Math.ceil(pollSec * 3))}s`,
+    heartbeatTimeout: LIVENESS_TIMEOUT,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: DETERMINISTIC_ERRORS },
   });
 }

@@ -5,7 +5,7 @@ import { ApplicationFailure, CancellationScope, isCancellation, log, sleep } fro
 import type { JobOutcome, RunSettings } from '../activities/index.js';
 import { EXIT } from '../domain/types.js';
 import type { DestRef, JobSpec, Plan, SourceRef } from '../domain/types.js';
-import { jobControl, jobWatch } from './proxies.js';
+import { jobControl, jobStart, jobWatch } from './proxies.js';
 import type { RunState } from './run-state.js';
 
 export interface JobsContext {
@@ -40,13 +40,14 @@ const messageOf = (error: unknown): string =>
 async function runJob(ctx: JobsContext, spec: JobSpec): Promise<void> {
   const { run, settings } = ctx;
   const { awaitJob } = jobWatch(settings);
+  const { startJob } = jobStart(settings);
   let last = '';
   for (let attempt = 1; attempt <= settings.job.maxAttempts; attempt++) {
     Object.assign(run.job(spec.id), { attempt, state: 'starting', percent: 0 });
     const idempotencyKey = `${ctx.workflowId}/${ctx.runId}/${spec.id}/${attempt}`;
     // Never abandoned half-way: a start that succeeds must leave its handle with us for cleanup.
     const handle = await CancellationScope.nonCancellable(() =>
-      jobControl.startJob({
+      startJob({
         source: ctx.source,
         dest: ctx.dest,
         plan: ctx.plan,

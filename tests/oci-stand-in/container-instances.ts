@@ -1,6 +1,9 @@
 // Container Instances (/20210415) subset: create (validated like the service, deduplicated by
-// opc-retry-token), get, delete, list, get container, retrieve logs, work requests. Each instance really
-// runs its container's process and moves CREATING -> ACTIVE -> INACTIVE (or FAILED) like the service.
+// opc-retry-token), get, delete, list, get container, retrieve logs, work requests and their errors. Each
+// instance really runs its container's process and moves CREATING -> ACTIVE -> INACTIVE (or FAILED) like
+// the service, which is asynchronous: a create is accepted in CREATING and may still fail later (the work
+// request then carries the error), logs exist only once the container runs, a DELETED record stays readable
+// for a while and then answers 404, and listings lag behind (faults.ts sets each timing).
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ContainerProcess, type ImageSpec } from './containers.js';
@@ -8,13 +11,15 @@ import type { Faults } from './faults.js';
 import { ApiError, badRequest, notFound, parseJson, sendEmpty, sendJson, type Call } from './http.js';
 import type { KeyRing } from './keys.js';
 import { ocid } from './keys.js';
-import { containerJson, instanceJson, summaryJson, validateCreate, type ContainerRec, type CreateBody, type InstanceRec } from './instance-model.js';
+import { containerJson, instanceJson, setState, stateAt, summaryJson, validateCreate, type ContainerRec, type CreateBody, type InstanceRec } from './instance-model.js';
 
 export interface ContainerInstancesOptions {
   region: string;
   availabilityDomains: string[];
   shapes: string[];
   images: Record<string, ImageSpec>;
+  /** IAM: whether the instance's own principal may pull the image (false fails the pull like an unknown image). */
+  mayPull?: (instance: { id: string; compartmentId: string }, imageUrl: string) => boolean;
   /** Variables the "platform" adds to every container (e.g. service endpoints of the stand-in). */
   platformEnv: () => Record<string, string>;
   onOutput?: (containerName: string, line: string) => void;
@@ -27,6 +32,7 @@ interface WorkRequest {
   operationType: string;
   resourceId: string;
   timeAccepted: Date;
+  errors: { code: string; message: string; timestamp: string }[];
 }
 
 export class ContainerInstancesService {
@@ -63,19 +69,20 @@ export class ContainerInstancesService {
       if (!action && method === 'GET') return { operation: 'GetContainer', run: (c) => this.getContainer(c, id) };
       if (action === 'actions' && verb === 'retrieveLogs' && method === 'POST') return { operation: 'RetrieveLogs', run: (c) => this.logs(c, id) };
     }
-    if (collection === 'workRequests' && id && method === 'GET') return { operation: 'GetWorkRequest', run: (c) => this.workRequest(c, id) };
+    if (collection === 'workRequests' && id && !action && method === 'GET') return { operation: 'GetWorkRequest', run: (c) => this.workRequest(c, id) };
+    if (collection === 'workRequests' && id && action === 'errors' && method === 'GET') return { operation: 'ListWorkRequestErrors', run: (c) => this.workRequestErrors(c, id) };
     return undefined;
   }
 
   private instance(id: string): InstanceRec {
     const found = this.instances.get(id);
-    if (!found) throw notFound(`Container instance ${id}`);
+    if (!found || found.purged) throw notFound(`Container instance ${id}`);
     return found;
   }
 
   private container(id: string): ContainerRec {
     const found = this.containers.get(id);
-    if (!found) throw notFound(`Container ${id}`);
+    if (!found || this.instances.get(found.instanceId)?.purged) throw notFound(`Container ${id}`);
     return found;
   }
 
@@ -86,7 +93,7 @@ export class ContainerInstancesService {
 
   private newWorkRequest(operationType: string, resourceId: string): string {
     const id = ocid('computecontainerinstanceworkrequest', this.options.region);
-    this.workRequests.set(id, { id, operationType, resourceId, timeAccepted: new Date() });
+    this.workRequests.set(id, { id, operationType, resourceId, timeAccepted: new Date(), errors: [] });
     return id;
   }
 
@@ -124,6 +131,7 @@ export class ContainerInstancesService {
       containerRestartPolicy: body.containerRestartPolicy ?? 'ALWAYS',
       gracefulShutdownTimeoutInSeconds: body.gracefulShutdownTimeoutInSeconds ?? 0,
       createWorkRequest: '',
+      history: [{ at: now.getTime(), state: 'CREATING' }],
     };
     rec.createWorkRequest = this.newWorkRequest('CREATE_CONTAINER_INSTANCE', rec.id);
     for (const [i, spec] of body.containers.entries()) {
@@ -148,22 +156,24 @@ export class ContainerInstancesService {
     sendJson(call, 200, instanceJson(rec, this.containers), { etag: rec.etag, 'opc-work-request-id': rec.createWorkRequest });
   }
 
-  /** CREATING for a while (image pull), then each container's process starts. */
+  /** CREATING for a while (image pull), then each container's process starts, or the work request fails. */
   private async boot(rec: InstanceRec): Promise<void> {
     await sleep(this.faults.creatingMs);
     if (rec.lifecycleState !== 'CREATING' || this.stopping) return;
-    const missing = rec.containerIds.map((id) => this.containers.get(id)!).find((c) => !this.options.images[c.imageUrl]);
-    if (missing) {
-      rec.lifecycleState = 'FAILED';
-      rec.lifecycleDetails = `Failed to pull image ${missing.imageUrl}: not found or not authorized`;
+    const missing = rec.containerIds.map((id) => this.containers.get(id)!).find((c) => !this.options.images[c.imageUrl] || this.options.mayPull?.(rec, c.imageUrl) === false);
+    const late = missing ? undefined : this.faults.takeAsyncFailure(rec.availabilityDomain);
+    if (missing || late) {
+      const error = missing
+        ? { code: 'InternalError', message: `Failed to pull image ${missing.imageUrl}: not found or not authorized` }
+        : { code: late!.code, message: late!.message };
+      this.workRequests.get(rec.createWorkRequest)?.errors.push({ ...error, timestamp: new Date().toISOString() });
       for (const id of rec.containerIds) this.containers.get(id)!.lifecycleState = 'FAILED';
-      rec.timeUpdated = new Date();
+      setState(rec, 'FAILED', error.message);
       return;
     }
     // Like OCI, the container gets its instance's resource principal, with no key material from the caller.
     rec.principalEnv = this.keys.mintResourcePrincipal('computecontainerinstance', rec.id, rec.compartmentId, this.options.region);
-    rec.lifecycleState = 'ACTIVE';
-    rec.timeUpdated = new Date();
+    setState(rec, 'ACTIVE');
     for (const id of rec.containerIds) this.run(rec, this.containers.get(id)!);
   }
 
@@ -196,10 +206,7 @@ export class ContainerInstancesService {
         }
         c.lifecycleState = 'INACTIVE';
         const all = rec.containerIds.map((id) => this.containers.get(id)!);
-        if (all.every((x) => x.lifecycleState === 'INACTIVE')) {
-          rec.lifecycleState = 'INACTIVE';
-          rec.timeUpdated = new Date();
-        }
+        if (all.every((x) => x.lifecycleState === 'INACTIVE')) setState(rec, 'INACTIVE');
       }),
     );
   }
@@ -209,8 +216,7 @@ export class ContainerInstancesService {
     if (rec.lifecycleState === 'DELETED') throw notFound(`Container instance ${id}`);
     const workRequest = this.newWorkRequest('DELETE_CONTAINER_INSTANCE', id);
     if (rec.lifecycleState !== 'DELETING') {
-      rec.lifecycleState = 'DELETING';
-      rec.timeUpdated = new Date();
+      setState(rec, 'DELETING');
       this.track(this.teardown(rec));
     }
     sendEmpty(call, 202, { 'opc-work-request-id': workRequest });
@@ -225,8 +231,8 @@ export class ContainerInstancesService {
       c.lifecycleState = 'DELETED';
     }));
     if (rec.principalEnv) this.keys.revokeToken(rec.principalEnv.OCI_RESOURCE_PRINCIPAL_RPST!);
-    rec.lifecycleState = 'DELETED';
-    rec.timeUpdated = new Date();
+    setState(rec, 'DELETED');
+    setTimeout(() => (rec.purged = true), this.faults.deletedVisibleMs).unref();
   }
 
   private list(call: Call): void {
@@ -235,15 +241,19 @@ export class ContainerInstancesService {
     if (!compartmentId) throw badRequest('compartmentId is required', 'MissingParameter');
     const limit = Number(q.get('limit') ?? 100);
     const offset = Number(q.get('page') ?? 0);
+    // The listing is eventually consistent: it shows each instance as it was listLagMs ago.
+    const asOf = Date.now() - this.faults.listLagMs;
     const matches = [...this.instances.values()]
-      .filter((i) => i.compartmentId === compartmentId)
-      .filter((i) => !q.get('lifecycleState') || i.lifecycleState === q.get('lifecycleState'))
-      .filter((i) => !q.get('availabilityDomain') || i.availabilityDomain === q.get('availabilityDomain'))
-      .filter((i) => !q.get('displayName') || i.displayName === q.get('displayName'))
-      .sort((a, b) => b.timeCreated.getTime() - a.timeCreated.getTime());
+      .filter((i) => i.compartmentId === compartmentId && !i.purged)
+      .map((i) => ({ rec: i, state: stateAt(i, asOf) }))
+      .filter((i) => i.state !== undefined)
+      .filter((i) => !q.get('lifecycleState') || i.state === q.get('lifecycleState'))
+      .filter((i) => !q.get('availabilityDomain') || i.rec.availabilityDomain === q.get('availabilityDomain'))
+      .filter((i) => !q.get('displayName') || i.rec.displayName === q.get('displayName'))
+      .sort((a, b) => b.rec.timeCreated.getTime() - a.rec.timeCreated.getTime());
     const page = matches.slice(offset, offset + limit);
     const next: Record<string, string> = offset + limit < matches.length ? { 'opc-next-page': String(offset + limit) } : {};
-    sendJson(call, 200, { items: page.map(summaryJson) }, next);
+    sendJson(call, 200, { items: page.map((i) => summaryJson(i.rec, i.state)) }, next);
   }
 
   private getContainer(call: Call, id: string): void {
@@ -253,6 +263,8 @@ export class ContainerInstancesService {
 
   private logs(call: Call, id: string): void {
     const c = this.container(id);
+    // Nothing has run yet: the service has no logs to retrieve until the container starts.
+    if (!c.process) throw new ApiError(409, 'IncorrectState', `Logs of container ${id} are not available while it is ${c.lifecycleState}`);
     const body = Buffer.from(c.process?.logs.text() ?? '');
     call.res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(body.length), 'opc-request-id': call.requestId });
     call.res.end(body);
@@ -270,6 +282,12 @@ export class ContainerInstancesService {
       resources: [{ entityType: 'ContainerInstance', actionType: wr.operationType.startsWith('CREATE') ? 'CREATED' : 'DELETED', identifier: wr.resourceId }],
       timeAccepted: wr.timeAccepted.toISOString(),
     });
+  }
+
+  private workRequestErrors(call: Call, id: string): void {
+    const wr = this.workRequests.get(id);
+    if (!wr) throw notFound(`Work request ${id}`);
+    sendJson(call, 200, { items: wr.errors });
   }
 
   /** Instances not deleted, and processes still running: a clean run leaves neither. */

@@ -1,5 +1,7 @@
 // Fault injection, configured per test: error answers for matching operations (a number of times, or
-// until cleared), slow or capacity-starved creates, crashing containers.
+// until cleared), slow or capacity-starved creates, instances that fail after they were accepted,
+// crashing containers, and the service's own timing: how long CREATING lasts, how long a DELETED record
+// stays readable, how far listings lag behind.
 export type Service = 'objectstorage' | 'containerinstances' | 'secrets';
 
 export interface FaultRule {
@@ -30,12 +32,28 @@ export interface CrashPlan {
   exitCode: number;
 }
 
+/** An accepted create whose work request fails later: the instance goes FAILED instead of ACTIVE. */
+export interface AsyncFailure {
+  availabilityDomain?: string;
+  times: number;
+  /** The instance's lifecycleDetails and the work request error's message. */
+  message: string;
+  code: string;
+}
+
+const TIMING = { createDelayMs: 0, creatingMs: 100, deletedVisibleMs: 1000, listLagMs: 0 };
+
 export class Faults {
   private rules: FaultRule[] = [];
+  private asyncFailures: AsyncFailure[] = [];
   /** Latency added to each CreateContainerInstance answer. */
-  createDelayMs = 0;
-  /** How long a new instance stays CREATING before its container starts. */
-  creatingMs = 100;
+  createDelayMs = TIMING.createDelayMs;
+  /** How long a new instance stays CREATING before its container starts (seconds on OCI). */
+  creatingMs = TIMING.creatingMs;
+  /** How long a DELETED instance stays readable before Get answers 404 and List forgets it. */
+  deletedVisibleMs = TIMING.deletedVisibleMs;
+  /** ListContainerInstances shows the instances and states of this long ago (eventual consistency). */
+  listLagMs = TIMING.listLagMs;
   crash: CrashPlan = { remaining: 0, afterMs: 0, exitCode: 137 };
   injected = 0;
 
@@ -95,6 +113,22 @@ export class Faults {
     });
   }
 
+  /** The next `times` accepted creates (in this availability domain) end FAILED, as a late capacity shortage does. */
+  failAfterCreate(times: number, where: { availabilityDomain?: string; message?: string; code?: string } = {}): this {
+    this.asyncFailures.push({
+      times,
+      availabilityDomain: where.availabilityDomain,
+      code: where.code ?? 'InternalError',
+      message: where.message ?? 'Out of host capacity.',
+    });
+    return this;
+  }
+
+  /** The next `times` requests of this operation answer 409 IncorrectState and do nothing. */
+  incorrectState(operation: string, times: number): this {
+    return this.add({ service: 'containerinstances', operation, times, status: 409, code: 'IncorrectState', message: `The resource is in a state that does not allow ${operation}` });
+  }
+
   /** The next `count` containers are killed (exit 137, as the OOM killer leaves them) after `afterMs`. */
   crashNext(count: number, afterMs = 200, exitCode = 137): this {
     this.crash = { remaining: count, afterMs, exitCode };
@@ -103,9 +137,18 @@ export class Faults {
 
   clear(): void {
     this.rules = [];
-    this.createDelayMs = 0;
-    this.creatingMs = 100;
+    this.asyncFailures = [];
+    Object.assign(this, TIMING);
     this.crash = { remaining: 0, afterMs: 0, exitCode: 137 };
+  }
+
+  /** The late failure for an instance accepted in this availability domain, consuming one use. */
+  takeAsyncFailure(availabilityDomain: string): AsyncFailure | undefined {
+    const rule = this.asyncFailures.find((r) => r.times > 0 && (r.availabilityDomain === undefined || r.availabilityDomain === availabilityDomain));
+    if (!rule) return undefined;
+    rule.times -= 1;
+    this.injected += 1;
+    return { ...rule };
   }
 
   /** The rule that answers this request instead of the service, consuming one use of it. */

@@ -39,6 +39,25 @@ export interface InstanceRec {
   gracefulShutdownTimeoutInSeconds: number;
   createWorkRequest: string;
   principalEnv?: Record<string, string>;
+  /** Every state with when it began: listings are served from it as of a moment ago. */
+  history: { at: number; state: Lifecycle }[];
+  /** Deleted long enough ago that the service has forgotten it: Get answers 404, List omits it. */
+  purged?: boolean;
+}
+
+/** Moves an instance to a state, keeping the history listings read from. */
+export function setState(rec: InstanceRec, state: Lifecycle, details?: string): void {
+  rec.lifecycleState = state;
+  if (details !== undefined) rec.lifecycleDetails = details;
+  rec.timeUpdated = new Date();
+  rec.history.push({ at: rec.timeUpdated.getTime(), state });
+}
+
+/** The state a listing taken at `at` shows, or undefined when the instance did not exist yet then. */
+export function stateAt(rec: InstanceRec, at: number): Lifecycle | undefined {
+  let seen: Lifecycle | undefined;
+  for (const h of rec.history) if (h.at <= at) seen = h.state;
+  return seen;
 }
 
 export interface ContainerRec {
@@ -130,7 +149,8 @@ export function instanceJson(rec: InstanceRec, containers: Map<string, Container
   };
 }
 
-export const summaryJson = (rec: InstanceRec) => common(rec);
+/** The summary as a listing taken at `at` shows it (its state then). */
+export const summaryJson = (rec: InstanceRec, state: Lifecycle = rec.lifecycleState) => ({ ...common(rec), lifecycleState: state });
 
 /** Container: the only place with the exit code. */
 export function containerJson(c: ContainerRec, instance: InstanceRec | undefined) {

@@ -3,6 +3,8 @@
 // plain objects ({message, troubleShootingInfo}) from UploadManager when parts keep failing.
 import { NotFoundError, TransientError } from '../../ports.js';
 
+export { JobLaunchError } from '../../ports.js';
+
 export interface ServiceError {
   statusCode?: number;
   serviceCode?: string;
@@ -29,21 +31,35 @@ export function isRetryable(error: unknown): boolean {
   return status === 409 && serviceCode === 'IncorrectState';
 }
 
-/** Container Instances could not place the instance here: another availability domain or shape may work. */
+/**
+ * Container Instances could not place the instance here: another availability domain or shape may work.
+ * Throttling (429) is not a refusal of the placement: it is retried, with backoff, in the same one.
+ */
 export function isCapacityError(error: unknown): boolean {
   const { serviceCode, message = '' } = fields(error);
   const status = statusOf(error);
-  if (status === 429) return true;
   if (serviceCode === 'LimitExceeded' || serviceCode === 'QuotaExceeded') return true;
-  return (status === 500 || status === 503) && /out of host capacity|insufficient capacity/i.test(message);
+  return (status === 500 || status === 503) && CAPACITY_TEXT.test(message);
 }
 
-/** One line, without the SDK's troubleshooting boilerplate. */
+const CAPACITY_TEXT = /out of host capacity|insufficient capacity/i;
+
+/**
+ * An accepted instance that failed while being created (work request error, lifecycleDetails) because
+ * its image could not be pulled: a configuration problem (image URL, or the instances' `read repos`
+ * grant), the same in every placement.
+ */
+export function isImagePullFailure(text: string): boolean {
+  return /pull(ing)? (the )?image|image pull|ImagePull/i.test(text);
+}
+
+/** One line, without the SDK's troubleshooting boilerplate, with the request id Oracle support asks for. */
 export function describe(error: unknown): string {
-  const { serviceCode, message, code } = fields(error);
+  const { serviceCode, message, code, opcRequestId } = fields(error);
   const status = statusOf(error);
-  if (status !== undefined) return `${status}${serviceCode && serviceCode !== 'None' ? ` ${serviceCode}` : ''}: ${message ?? 'no message'}`;
-  return `${code ? `${code}: ` : ''}${message ?? String(error)}`;
+  const request = opcRequestId ? ` (opc-request-id ${opcRequestId})` : '';
+  if (status !== undefined) return `${status}${serviceCode && serviceCode !== 'None' ? ` ${serviceCode}` : ''}: ${message ?? 'no message'}${request}`;
+  return `${code ? `${code}: ` : ''}${message ?? String(error)}${request}`;
 }
 
 /** The port error for a failed SDK call; `what` names the operation and its object. */

@@ -1,8 +1,10 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
-import { errorLines, transcoderArgs } from '../../../src/activities/jobs.js';
+import { createJobActivities, errorLines, transcoderArgs } from '../../../src/activities/jobs.js';
 import { resolveSettings, validateRequest } from '../../../src/activities/settings.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Plan } from '../../../src/domain/types.js';
+import type { JobRunner, ObjectStore } from '../../../src/ports.js';
 
 describe('errorLines', () => {
   it("prefers the transcoder's own JSON error events", () => {
@@ -77,5 +79,43 @@ describe('request settings', () => {
     } catch (error) {
       expect(error).toMatchObject({ type: 'InvalidRequest', nonRetryable: true });
     }
+  });
+});
+
+describe('awaitJob', () => {
+  it('heartbeats from a timer while one poll is slow, so a poll never outlasts the heartbeat timeout', async () => {
+    let polls = 0;
+    const jobs: JobRunner = {
+      start: () => Promise.reject(new Error('unused')),
+      // The first poll spends 3.5 s (SDK retries, a slow service): longer than the 3 s heartbeat timeout.
+      state: async () => (++polls === 1 ? new Promise((r) => setTimeout(() => r({ phase: 'running' }), 3500)) : { phase: 'succeeded', exitCode: 0 }),
+      logTail: () => Promise.resolve('{"event":"progress","stage":"encode","percent":40}\n'),
+      delete: () => Promise.resolve(),
+    };
+    const { awaitJob } = createJobActivities({ jobs, store: {} as ObjectStore, config: loadConfig({}) });
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 });
+    const beats: number[] = [];
+    env.on('heartbeat', () => beats.push(Date.now()));
+    const started = Date.now();
+    const outcome = await env.run(awaitJob, { handle: { id: 'job-1' }, jobId: 'all', attempt: 1, pollSec: 0.1 });
+    expect(outcome).toEqual({ phase: 'succeeded', exitCode: 0, errorLines: [] });
+    const during = beats.filter((t) => t - started < 3500);
+    expect(during.length).toBeGreaterThanOrEqual(3);
+    const gaps = during.slice(1).map((t, i) => t - during[i]!);
+    expect(Math.max(...gaps)).toBeLessThan(1500);
+  });
+});
+
+describe('mode defaults', () => {
+  it('polls a local job every 2 s and an OCI job every 20 s unless told otherwise', () => {
+    expect(loadConfig({}).job.pollSec).toBe(2);
+    expect(loadConfig({ OCI_TRANSCODE_MODE: 'oci' }).job.pollSec).toBe(20);
+    expect(loadConfig({ OCI_TRANSCODE_MODE: 'oci', OCI_TRANSCODE_JOB_POLL_SEC: '5' }).job.pollSec).toBe(5);
+  });
+
+  it("bounds a job start by the runner's own budget", () => {
+    const request = validateRequest({ source: { namespace: 'ns', bucket: 'in', object: 'a.mp4' } });
+    expect(resolveSettings(request, loadConfig({}), { startBudgetSec: 1990.2 }).job.startTimeoutSec).toBe(1991);
+    expect(resolveSettings(request, loadConfig({})).job.startTimeoutSec).toBe(180);
   });
 });

@@ -13,7 +13,7 @@ describe('OCI error mapping', () => {
     expect(toPortError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:1' }, 'get x')).toBeInstanceOf(TransientError);
     const denied = toPortError(oci(403, 'NotAuthorized', 'no'), 'put oci://ns/b/o');
     expect(denied).not.toBeInstanceOf(TransientError);
-    expect(denied.message).toBe('put oci://ns/b/o: 403 NotAuthorized: no');
+    expect(denied.message).toBe('put oci://ns/b/o: 403 NotAuthorized: no (opc-request-id req-1)');
   });
 
   it('retries 409 only for IncorrectState', () => {
@@ -24,7 +24,8 @@ describe('OCI error mapping', () => {
   it('recognises capacity and limit refusals', () => {
     expect(isCapacityError(oci(500, 'InternalError', 'Out of host capacity.'))).toBe(true);
     expect(isCapacityError(oci(400, 'LimitExceeded', 'ci-count'))).toBe(true);
-    expect(isCapacityError(oci(429, 'TooManyRequests', 'x'))).toBe(true);
+    // Throttling is retried in the same placement, not counted as a refusal of it.
+    expect(isCapacityError(oci(429, 'TooManyRequests', 'x'))).toBe(false);
     expect(isCapacityError(oci(500, 'InternalError', 'database down'))).toBe(false);
     expect(isCapacityError(oci(400, 'InvalidParameter', 'bad shape'))).toBe(false);
   });
