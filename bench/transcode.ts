@@ -3,7 +3,7 @@
 //   (a) ours, seed ladder, HLS + DASH from one encode   vs  (b) the original's HLS run + DASH run
 //   (c) ours, default ladder, on a 720p source           vs  the original's HLS run on that source
 // Prints figures (and PASS/MISS against the issue's targets); it never fails a build.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MASTER_PLAYLIST } from '../src/domain/layout.js';
@@ -66,10 +66,25 @@ const q = {
   cOrig: await quality(origTopC.path, src720),
 };
 
+async function folderBytes(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const sizes = await Promise.all(entries.filter((e) => e.isFile()).map((e) => stat(join(e.parentPath, e.name)).then((s) => s.size)));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
 const fmt = (n: number | undefined, digits = 1): string => (n === undefined ? 'n/a' : n.toFixed(digits));
 const ssimText = (s: Ssim | undefined): string => (s ? `${s.all.toFixed(4)} (Y ${s.y.toFixed(4)}, ${s.frames} frames)` : 'skipped');
-const row = (m: Measured, top: string, s: Ssim | undefined): string =>
-  `| ${m.label} | ${fmt(m.wallSec)} | ${fmt(m.cpuSec)} | ${fmt(m.peakTreeMiB, 0)} | ${fmt(m.peakProcessMiB, 0)} | ${top} | ${ssimText(s)} |`;
+/**
+ * Scratch disk at its fullest: ours reports it (segments leave while it encodes); the original keeps every
+ * output in its folder until the end, so its peak is the folder's final size.
+ */
+const scratchMiB = async (m: Measured, outDir?: string): Promise<number | undefined> => {
+  if (outDir) return (await folderBytes(outDir)) / 2 ** 20;
+  const event = JSON.parse(m.lastStdoutLine || '{}') as { peakScratchBytes?: number };
+  return event.peakScratchBytes === undefined ? undefined : event.peakScratchBytes / 2 ** 20;
+};
+const row = async (m: Measured, top: string, s: Ssim | undefined, originalOut?: string): Promise<string> =>
+  `| ${m.label} | ${fmt(m.wallSec)} | ${fmt(m.cpuSec)} | ${fmt(m.peakTreeMiB, 0)} | ${fmt(m.peakProcessMiB, 0)} | ${fmt(await scratchMiB(m, originalOut), 1)} | ${top} | ${ssimText(s)} |`;
 const topText = async (t: Awaited<ReturnType<typeof topVariant>>): Promise<string> =>
   `${t.width}x${t.height} @ ${fmt((await outputBitrate(t)) / 1e6, 2)} Mbit/s`;
 
@@ -86,13 +101,13 @@ console.log(`Machine: ${info.cpus} CPUs (${info.model}), ${info.memGiB} GiB RAM,
 console.log(`Engine: ${revision}`);
 console.log(`Load average before / after: ${info.load} / ${loadAfter} (shared machine: compare the CPU-time ratio too)`);
 console.log(`Sources: ${seconds} s 1920x1080 and 1280x720, 30 fps, stereo AAC (see bench/lib/sources.ts)\n`);
-console.log('| run | wall s | CPU s | peak RSS tree MiB | peak RSS process MiB | top rendition | SSIM of top vs source |');
-console.log('|---|---|---|---|---|---|---|');
-console.log(row(a, await topText(oursTopA), q.a));
-console.log(row(bHls, await topText(origTopB), q.b));
-console.log(row(bDash, '1920x1080 (same settings)', q.bDash));
-console.log(row(c, await topText(oursTopC), q.c));
-console.log(row(cHls, await topText(origTopC), q.cOrig));
+console.log('| run | wall s | CPU s | peak RSS tree MiB | peak RSS process MiB | peak scratch MiB | top rendition | SSIM of top vs source |');
+console.log('|---|---|---|---|---|---|---|---|');
+console.log(await row(a, await topText(oursTopA), q.a));
+console.log(await row(bHls, await topText(origTopB), q.b, dir('b-hls')));
+console.log(await row(bDash, '1920x1080 (same settings)', q.bDash, dir('b-dash')));
+console.log(await row(c, await topText(oursTopC), q.c));
+console.log(await row(cHls, await topText(origTopC), q.cOrig, dir('c-hls')));
 console.log('');
 console.log(`(a)/(b) wall: ${verdict(a.wallSec / b.wallSec, 0.55, q.a, q.b)}`);
 console.log(`(a)/(b) CPU:  ${fmt(a.cpuSec !== undefined ? a.cpuSec / b.cpuSec : undefined, 3)}`);

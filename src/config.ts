@@ -9,6 +9,12 @@ export const csv = z
 
 export const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
+/**
+ * Scratch disk a transcoder may fill: a Container Instance has 15 GB of ephemeral storage, and the image,
+ * logs and the system need their share (the outputs stream out while encoding, so this is a ceiling).
+ */
+export const DEFAULT_SCRATCH_BYTES = 12 * 1024 ** 3;
+
 const settingsSchema = z.object({
   /** local: folders, child processes, the embedded dev server. oci: Object Storage and Container Instances. */
   mode: z.enum(['local', 'oci']).default('local'),
@@ -30,6 +36,7 @@ const settingsSchema = z.object({
     maxDurationSec: z.coerce.number().positive().default(6 * 3600),
     maxWidth: z.coerce.number().int().positive().default(7680),
     maxHeight: z.coerce.number().int().positive().default(4320),
+    scratchBytes: z.coerce.number().int().positive().default(DEFAULT_SCRATCH_BYTES),
   }),
   job: z.object({
     /** Fresh container instances tried per job before the workflow fails. */
@@ -72,6 +79,7 @@ export const ENV_NAMES = {
   'limits.maxDurationSec': 'OCI_TRANSCODE_MAX_DURATION_SEC',
   'limits.maxWidth': 'OCI_TRANSCODE_MAX_WIDTH',
   'limits.maxHeight': 'OCI_TRANSCODE_MAX_HEIGHT',
+  'limits.scratchBytes': 'OCI_TRANSCODE_SCRATCH_BYTES',
   'job.maxAttempts': 'OCI_TRANSCODE_JOB_MAX_ATTEMPTS',
   'job.timeoutSec': 'OCI_TRANSCODE_JOB_TIMEOUT_SEC',
   'job.pollSec': 'OCI_TRANSCODE_JOB_POLL_SEC',

@@ -10,6 +10,13 @@ export interface ObjectInfo {
   contentType?: string;
 }
 
+export interface GetOptions {
+  /** Bytes start..end, both included (end: to the last byte). */
+  range?: { start: number; end?: number };
+  /** Only this version: a replaced object rejects with ChangedError instead of serving other bytes. */
+  ifMatch?: string;
+}
+
 export interface PutOptions {
   contentType?: string;
   cacheControl?: string;
@@ -25,8 +32,8 @@ export interface ListPage {
 export interface ObjectStore {
   readonly namespace: string;
   head(bucket: string, name: string): Promise<ObjectInfo | undefined>;
-  /** Rejects with NotFoundError when absent. */
-  get(bucket: string, name: string): Promise<Readable>;
+  /** Rejects with NotFoundError when absent, ChangedError when options.ifMatch no longer names it. */
+  get(bucket: string, name: string, options?: GetOptions): Promise<Readable>;
   /** Streams and buffers of any size; large bodies go multipart where the backend has it. */
   put(bucket: string, name: string, body: Readable | Buffer | string, options?: PutOptions): Promise<ObjectInfo>;
   putFile(bucket: string, name: string, path: string, options?: PutOptions): Promise<ObjectInfo>;
@@ -49,6 +56,11 @@ export interface ReadUrl {
 
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
+}
+
+/** The object is no longer the version asked for (a newer upload replaced it). */
+export class ChangedError extends Error {
+  override readonly name = 'ChangedError';
 }
 
 /** Raised by adapters for failures worth retrying (network, throttling, 5xx). */

@@ -17,6 +17,8 @@ export interface Measured {
   /** Largest sum of RSS over the whole process tree, sampled every 100 ms from /proc, MiB. */
   peakTreeMiB: number;
   stderrTail: string;
+  /** The last line the command printed on stdout (the transcoder's result event). */
+  lastStdoutLine: string;
 }
 
 const GNU_TIME = '/usr/bin/time';
@@ -51,7 +53,11 @@ export async function measure(label: string, command: string, args: string[], op
   const timeFile = join(tmpdir(), `bench-time-${process.pid}-${Date.now()}.txt`);
   const [cmd, argv] = useTime ? [GNU_TIME, ['-f', '%e %U %S %M', '-o', timeFile, command, ...args]] : [command, args];
   const started = process.hrtime.bigint();
-  const child = spawn(cmd, argv, { cwd: options.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(cmd, argv, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout = (stdout + chunk.toString()).slice(-20_000);
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);
@@ -75,7 +81,8 @@ export async function measure(label: string, command: string, args: string[], op
   sampling = false;
   await sampler;
   if (code !== 0) throw new Error(`${label}: ${command} exited ${code}\n${stderr.slice(-3000)}`);
-  const result: Measured = { label, wallSec, peakTreeMiB: peakTreeKiB / 1024, stderrTail: stderr.slice(-2000) };
+  const lastStdoutLine = stdout.trimEnd().split('\n').pop() ?? '';
+  const result: Measured = { label, wallSec, peakTreeMiB: peakTreeKiB / 1024, stderrTail: stderr.slice(-2000), lastStdoutLine };
   if (useTime) {
     const fields = (await readFile(timeFile, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
     await rm(timeFile, { force: true });

@@ -187,7 +187,7 @@ export interface ThumbnailSet {
 /** Lines the transcoder prints on stdout; human logs go to stderr. */
 export type TranscoderEvent =
   | { event: 'progress'; stage: string; percent: number; fps?: number; speed?: number; outTimeSec?: number }
-  | { event: 'result'; ok: true; renditionsFile: string; durationSec: number; elapsedSec: number }
+  | { event: 'result'; ok: true; renditionsFile: string; durationSec: number; elapsedSec: number; peakScratchBytes?: number }
   | { event: 'error'; code: number; kind: 'bad-input' | 'transient' | 'crash'; message: string };
 
 /** Exit codes of the transcoder command (sysexits.h). */

@@ -1,26 +1,36 @@
-// One job of a plan: one ffmpeg run for its renditions (and thumbnails), then the outputs read back
-// into renditions.json and media playlists. Nothing is uploaded here: the caller uploads only once
-// every output has been checked, so a source that turns out bad writes nothing.
+// One job of a plan: one ffmpeg run for its renditions (and thumbnails), its media segments uploaded into
+// the version folder while it runs (segment-uploader.ts: the scratch disk holds a bounded window, not the
+// outputs), then the outputs read back into renditions.json and media playlists. The caller uploads the
+// rest (init segments, thumbnails, playlists, renditions.json) only once every check passed; a job that
+// fails, a source found bad included, deletes the segments it uploaded. Nothing is visible to players
+// before the masters, which only publishing writes.
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mediaPlaylist, posterJpeg, posterPng, renditionsFile, storyboardImage, storyboardVtt } from '../domain/layout.js';
+import { mediaFolder, mediaPlaylist, posterJpeg, posterPng, renditionsFile, storyboardImage, storyboardVtt } from '../domain/layout.js';
 import { renderMediaPlaylist } from '../domain/manifests/index.js';
 import type { JobSpec, Plan, RenditionMeta, RenditionsFile, SourceProbe, ThumbnailSet } from '../domain/types.js';
 import { BadInputError } from './errors.js';
 import { runEncode, ToolError, variantDir, type EncodeProgress, type EncodeSpec } from './ffmpeg.js';
 import { collectVariant, type OutputFile } from './outputs.js';
+import { SegmentUploader, type SegmentFact, type SegmentUploaderOptions } from './segment-uploader.js';
 import { posterFrame, posterSize, storyboardLayout, storyboardVttText } from './thumbnails.js';
 
 export interface JobOutputs {
   file: RenditionsFile;
-  /** Segments, init segments and pictures (upload first). */
+  /** Objects the encode uploaded already (media segments): deleted if the run fails later. */
+  uploaded: string[];
+  /** Init segments and pictures (upload first). */
   media: OutputFile[];
   /** Media playlists, stream-relative name -> text (upload second). */
   playlists: { name: string; body: string }[];
   /** renditions.json (upload third). */
   renditions: { name: string; body: string };
   posterPath?: string;
+  /** The most the job held on the scratch disk at once, in bytes. */
+  peakScratchBytes: number;
 }
+
+export type JobUploads = Omit<SegmentUploaderOptions, 'workDir'>;
 
 /** Lines of ffmpeg's stderr that mean the source itself is damaged, not the machine. */
 const DAMAGED_INPUT = /Invalid data found|corrupt|Error while decoding|moov atom not found|Truncat|error reading header/i;
@@ -53,7 +63,7 @@ function thumbnailsFor(plan: Plan, probe: SourceProbe, dir: string): { spec: Thu
 }
 
 export async function encodeJob(
-  input: { path: string; probe: SourceProbe; plan: Plan; job: JobSpec; workDir: string },
+  input: { path: string; probe: SourceProbe; plan: Plan; job: JobSpec; workDir: string; uploads: JobUploads },
   onProgress: (p: EncodeProgress) => void,
   signal?: AbortSignal,
 ): Promise<JobOutputs> {
@@ -68,6 +78,10 @@ export async function encodeJob(
   if (video.length > 0 && !probe.video) throw new BadInputError('the plan asks for video, but the source has no video stream');
   const audio = job.audio && plan.audio && probe.audio ? plan.audio : undefined;
   const thumbs = job.thumbnails ? thumbnailsFor(plan, probe, dir) : undefined;
+  const variants = [
+    ...video.map((v) => ({ id: v.id, kind: 'video' as const, frameRate: plan.fps })),
+    ...(audio ? [{ id: audio.id, kind: 'audio' as const, channels: audio.channels, sampleRate: audio.sampleRate, ...(probe.audio?.language ? { language: probe.audio.language } : {}) }] : []),
+  ];
 
   const spec: EncodeSpec = {
     input: input.path,
@@ -81,22 +95,47 @@ export async function encodeJob(
     outDir: dir,
     ...(thumbs ? { thumbnails: thumbs.spec } : {}),
   };
+  const uploader = new SegmentUploader({ ...input.uploads, workDir: input.workDir });
+  variants.forEach((v, i) => uploader.watch({ id: v.id, kind: v.kind, dir: variantDir(dir, i), folder: mediaFolder(plan.version, v.id), segmentFormat: plan.segmentFormat }));
   try {
-    await runEncode(spec, onProgress, signal);
+    uploader.start();
+    const stop = signal ? AbortSignal.any([signal, uploader.signal]) : uploader.signal;
+    try {
+      await runEncode(spec, onProgress, { signal: stop, onSpawn: (encoder) => uploader.attach(encoder) });
+    } catch (error) {
+      if (uploader.signal.aborted) throw uploader.signal.reason;
+      const line = error instanceof ToolError ? error.stderr.split('\n').find((l) => DAMAGED_INPUT.test(l)) : undefined;
+      if (line) throw new BadInputError(`the source could not be decoded: ${line.trim()}`);
+      throw error;
+    }
+    const facts = await uploader.finish();
+    const outputs = await collectOutputs({ plan, job, dir, variants, thumbs, facts, keptSegment: (d) => uploader.keptSegment(d) });
+    return { ...outputs, uploaded: [...uploader.uploaded], peakScratchBytes: uploader.peakScratchBytes };
   } catch (error) {
-    const line = error instanceof ToolError ? error.stderr.split('\n').find((l) => DAMAGED_INPUT.test(l)) : undefined;
-    if (line) throw new BadInputError(`the source could not be decoded: ${line.trim()}`);
+    await uploader.abandon();
     throw error;
   }
+}
 
-  const variants = [
-    ...video.map((v) => ({ id: v.id, kind: 'video' as const, frameRate: plan.fps })),
-    ...(audio ? [{ id: audio.id, kind: 'audio' as const, channels: audio.channels, sampleRate: audio.sampleRate, ...(probe.audio?.language ? { language: probe.audio.language } : {}) }] : []),
-  ];
+type Variant = { id: string; kind: 'video' | 'audio'; frameRate?: number; channels?: number; sampleRate?: number; language?: string };
+
+/** The job's outputs read back from what the encode left and what the uploader recorded. */
+async function collectOutputs(o: {
+  plan: Plan;
+  job: JobSpec;
+  dir: string;
+  variants: Variant[];
+  thumbs: ReturnType<typeof thumbnailsFor>;
+  facts: Map<string, Map<string, SegmentFact>>;
+  keptSegment(dir: string): string | undefined;
+}): Promise<Omit<JobOutputs, 'uploaded' | 'peakScratchBytes'>> {
+  const { plan, job, dir, thumbs } = o;
   const renditions: RenditionMeta[] = [];
   const media: OutputFile[] = [];
-  for (const [i, v] of variants.entries()) {
-    const collected = await collectVariant({ dir: variantDir(dir, i), version: plan.version, segmentFormat: plan.segmentFormat, ...v });
+  for (const [i, v] of o.variants.entries()) {
+    const variant = variantDir(dir, i);
+    const firstSegment = o.keptSegment(variant);
+    const collected = await collectVariant({ dir: variant, version: plan.version, segmentFormat: plan.segmentFormat, facts: o.facts.get(variant) ?? new Map<string, SegmentFact>(), ...(firstSegment ? { firstSegment } : {}), ...v });
     renditions.push(collected.meta);
     media.push(...collected.files);
   }

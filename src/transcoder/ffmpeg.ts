@@ -150,6 +150,9 @@ function packagingOptions(spec: EncodeSpec): string[] {
   return [
     '-map_metadata', '-1', '-map_chapters', '-1', '-max_muxing_queue_size', '4096',
     '-f', 'hls', '-hls_time', hlsTime, '-hls_playlist_type', 'vod', '-hls_list_size', '0',
+    // Each segment is written under a .tmp name and renamed when complete: the uploader takes finished
+    // ones while the encode runs (segment-uploader.ts).
+    '-hls_flags', 'temp_file',
     '-hls_segment_type', spec.segmentFormat === 'ts' ? 'mpegts' : 'fmp4', '-hls_fmp4_init_filename', 'init.mp4', '-start_number', '1',
     // Version-1 trun boxes with negative composition offsets: video presentation starts at 0 like
     // audio, instead of two B-frames late (which MSE players, ignoring edit lists, would show).
@@ -159,8 +162,14 @@ function packagingOptions(spec: EncodeSpec): string[] {
   ];
 }
 
+export interface EncodeControl {
+  signal?: AbortSignal;
+  /** Handed the running encoder, which can be paused (SIGSTOP) and resumed while outputs drain. */
+  onSpawn?: (encoder: { pause(): void; resume(): void }) => void;
+}
+
 /** Runs one ffmpeg process: decode once, encode every rendition, package, and cut the thumbnails. */
-export function runEncode(spec: EncodeSpec, onProgress: (p: EncodeProgress) => void, signal?: AbortSignal): Promise<void> {
+export function runEncode(spec: EncodeSpec, onProgress: (p: EncodeProgress) => void, control: EncodeControl = {}): Promise<void> {
   if (/%/.test(spec.outDir)) throw new ToolError(`work dir must not contain '%' (ffmpeg reads it as a pattern): ${spec.outDir}`, '');
   const graph = filterGraph(spec);
   const outputs: { path: string; options: string[] }[] = [
@@ -177,7 +186,7 @@ export function runEncode(spec: EncodeSpec, onProgress: (p: EncodeProgress) => v
     // One sheet: a rounding extra frame must not replace it with a nearly empty second one.
     if (t.storyboard) outputs.push(image('sheet', t.storyboard.path, ['-frames:v', '1', '-q:v', '5']));
   }
-  return runFfmpeg(spec.input, graph, outputs, onProgress, signal);
+  return runFfmpeg(spec.input, graph, outputs, onProgress, control);
 }
 
 // Two or more, so fluent-ffmpeg takes them verbatim (see runFfmpeg).
@@ -190,7 +199,7 @@ function runFfmpeg(
   graph: string | undefined,
   outputs: { path: string; options: string[] }[],
   onProgress: (p: EncodeProgress) => void,
-  signal?: AbortSignal,
+  { signal, onSpawn }: EncodeControl,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     // Options go in as separate arguments: given ONE array, fluent-ffmpeg splits every element that
@@ -213,7 +222,9 @@ function runFfmpeg(
     });
     const abort = (): void => {
       command.kill('SIGTERM');
+      command.kill('SIGCONT'); // a paused ffmpeg handles SIGTERM only once it runs again
     };
+    command.on('start', () => onSpawn?.({ pause: () => command.kill('SIGSTOP'), resume: () => command.kill('SIGCONT') }));
     signal?.addEventListener('abort', abort, { once: true });
     command.on('error', (error: Error) => {
       signal?.removeEventListener('abort', abort);

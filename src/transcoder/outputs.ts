@@ -1,14 +1,16 @@
-// What the encode wrote, read back exactly: per-segment timing from the fMP4 boxes (or, for MPEG-TS,
-// the muxer's microsecond durations on the 90 kHz clock), byte sizes, peak and average bit rates, and
-// codec strings from the output's own decoder configuration.
-import { readFile, stat } from 'node:fs/promises';
+// What the encode wrote, read back exactly: per-segment timing from the fMP4 boxes (read by the segment
+// uploader before each segment left the disk; for MPEG-TS, the muxer's microsecond durations on the 90 kHz
+// clock), byte sizes, peak and average bit rates, and codec strings from the output's own decoder
+// configuration (the init segment, or the first MPEG-TS segment the uploader kept).
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { aacCodecFromExtradata, aacCodecFromProfile, avcCodecFromExtradata, parseHexDump } from '../domain/codecs.js';
 import { mediaFolder, mediaPlaylist } from '../domain/layout.js';
 import { parseMediaPlaylist } from '../domain/manifests/parse-media-playlist.js';
 import type { RenditionMeta, SegmentFormat } from '../domain/types.js';
 import { probeCodecData, VARIANT_PLAYLIST } from './ffmpeg.js';
-import { readInit, readSegment } from './fmp4.js';
+import { readInit } from './fmp4.js';
+import type { SegmentFact } from './segment-uploader.js';
 
 /** A local file and the stream-relative object name it is uploaded as. */
 export interface OutputFile {
@@ -18,7 +20,7 @@ export interface OutputFile {
 
 export interface CollectedRendition {
   meta: RenditionMeta;
-  /** Init and media segments. */
+  /** What is still to upload: the init segment (media segments left during the encode). */
   files: OutputFile[];
 }
 
@@ -32,6 +34,10 @@ export interface VariantInfo {
   channels?: number;
   sampleRate?: number;
   language?: string;
+  /** What the uploader learned of each segment (by file name) before it left the disk. */
+  facts: Map<string, SegmentFact>;
+  /** MPEG-TS: a local copy of the first segment, for the codec probe. */
+  firstSegment?: string;
 }
 
 const TS_TIMESCALE = 90_000;
@@ -83,32 +89,33 @@ export async function collectVariant(v: VariantInfo): Promise<CollectedRendition
   let initSegment: string | undefined;
   let codecSource: string;
 
+  const fact = (uri: string): SegmentFact => {
+    const known = v.facts.get(decodeURIComponent(uri));
+    if (!known) throw new Error(`rendition ${v.id}: ${uri} is in the playlist but was never uploaded`);
+    return known;
+  };
   if (v.segmentFormat === 'cmaf') {
     if (!playlist.map) throw new Error(`rendition ${v.id}: fMP4 playlist without EXT-X-MAP`);
     const initPath = join(v.dir, decodeURIComponent(playlist.map));
-    const init = readInit(await readFile(initPath));
-    timescale = init.timescale;
+    timescale = readInit(await readFile(initPath)).timescale;
     initSegment = `${folder}init.mp4`;
     files.push({ path: initPath, name: initSegment });
     codecSource = initPath;
-    for (const [i, s] of playlist.segments.entries()) {
-      const path = join(v.dir, decodeURIComponent(s.uri));
-      const timing = readSegment(await readFile(path), init);
-      if (v.kind === 'video' && !timing.startsWithSync) throw new Error(`rendition ${v.id}: segment ${i + 1} does not start with a keyframe`);
-      segments.push({ uri: `${folder}${s.uri}`, start: timing.earliestPresentationTime, duration: timing.duration, durationSec: timing.duration / timescale, bytes: (await stat(path)).size });
-      files.push({ path, name: `${folder}${s.uri}` });
+    for (const s of playlist.segments) {
+      const { timing, bytes } = fact(s.uri);
+      if (!timing) throw new Error(`rendition ${v.id}: no timing recorded for ${s.uri}`);
+      segments.push({ uri: `${folder}${s.uri}`, start: timing.earliestPresentationTime, duration: timing.duration, durationSec: timing.duration / timescale, bytes });
     }
   } else {
     // The hls muxer prints durations to the microsecond; one 90 kHz tick is 11 us, so rounding is exact.
     let start = 0;
     for (const s of playlist.segments) {
-      const path = join(v.dir, decodeURIComponent(s.uri));
       const duration = Math.round(s.durationSec * TS_TIMESCALE);
-      segments.push({ uri: `${folder}${s.uri}`, start, duration, durationSec: duration / TS_TIMESCALE, bytes: (await stat(path)).size });
-      files.push({ path, name: `${folder}${s.uri}` });
+      segments.push({ uri: `${folder}${s.uri}`, start, duration, durationSec: duration / TS_TIMESCALE, bytes: fact(s.uri).bytes });
       start += duration;
     }
-    codecSource = join(v.dir, decodeURIComponent(playlist.segments[0]?.uri ?? ''));
+    if (!v.firstSegment) throw new Error(`rendition ${v.id}: no segment kept for the codec probe`);
+    codecSource = v.firstSegment;
   }
 
   const codec = await codecOf(codecSource, v.kind);

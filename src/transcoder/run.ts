@@ -1,24 +1,25 @@
-// The transcoder's journey, top to bottom: resolve stores, check and fetch the source, probe, plan (or
-// take the workflow's plan), encode each job, read the outputs back, upload in reader order, and
-// with --publish write the masters last. Nothing reaches the destination before every check passed.
-import { createWriteStream } from 'node:fs';
+// The transcoder's journey, top to bottom: resolve stores, check the source and open it where it lies
+// (a folder bucket's file, or a loopback range server over the store), probe, plan (or take the
+// workflow's plan), encode each job while its segments upload, read the outputs back, upload the rest in
+// reader order, and with --publish write the masters last. Nothing is visible to players before the
+// masters, and a failed run deletes what it uploaded.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type { Config } from '../config.js';
+import { DEFAULT_SCRATCH_BYTES, type Config } from '../config.js';
 import { planLadder } from '../domain/ladder.js';
 import { streamPrefix, versionFolder } from '../domain/layout.js';
 import type { DestRef, Plan, PresetName, RenditionsFile, SegmentFormat, StreamFormat } from '../domain/types.js';
 import { LocalFolderStore } from '../adapters/local/object-store.js';
 import { closeStore, openStore } from '../adapters/open-store.js';
 import { parseStoreUri } from '../adapters/uri.js';
-import type { ObjectStore } from '../ports.js';
+import { ChangedError, TransientError, type ObjectInfo, type ObjectStore } from '../ports.js';
 import { encodeJob, type JobOutputs } from './encode-job.js';
 import { BadInputError, UsageError } from './errors.js';
 import { probeSource } from './probe.js';
 import type { EventSink } from './progress.js';
 import { publish } from './publish.js';
+import { serveSource, type SourceServer } from './source-server.js';
 import { uploadGroup } from './upload.js';
 
 export interface TranscodeArgs {
@@ -47,30 +48,36 @@ export interface TranscodeResult {
   durationSec: number;
   /** Bucket-relative names of what --publish wrote, masters last. */
   published: string[];
+  /** The most the run held on the scratch disk at once, in bytes. */
+  peakScratchBytes: number;
 }
 
-// Overall percent of the run by stage: encoding is nearly all of the time.
-const SPAN = { fetch: [0, 3], encode: [3, 92], upload: [92, 99], publish: [99, 100] } as const;
+// Overall percent of the run by stage: encoding (with its uploads) is nearly all of the time.
+const SPAN = { encode: [0, 95], upload: [95, 99], publish: [99, 100] } as const;
 const at = (stage: keyof typeof SPAN, fraction: number): number => SPAN[stage][0] + (SPAN[stage][1] - SPAN[stage][0]) * Math.max(0, Math.min(1, fraction));
 
-/** A local file ffmpeg can read: the folder store's own path, or a download into the work dir. */
-async function localSource(store: ObjectStore, bucket: string, name: string, size: number, work: string, ctx: RunContext): Promise<string> {
-  // Folder buckets are files already. Anything else is downloaded with the store's own credentials: a
-  // pre-authenticated URL here would need the container's identity to hold the right to mint them.
-  if (store instanceof LocalFolderStore) return store.objectPath(bucket, name);
+/** Where ffprobe and ffmpeg read the source: a folder bucket's own file, or a range server over the store. */
+async function openSource(store: ObjectStore, bucket: string, name: string, head: ObjectInfo): Promise<{ input: string; server?: SourceServer }> {
+  if (store instanceof LocalFolderStore) return { input: store.objectPath(bucket, name) };
+  // The extension tells ffmpeg's probe what to expect first; the server reads with the store's own identity.
   const ext = /^\.[A-Za-z0-9]{1,8}$/.test(extname(name)) ? extname(name) : '';
-  const path = join(work, `source${ext}`);
-  let received = 0;
-  const body = await store.get(bucket, name);
-  const count = async function* (chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of chunks) {
-      received += chunk.length;
-      ctx.events.progress('fetch', { percent: at('fetch', received / Math.max(1, size)) });
-      yield chunk;
-    }
-  };
-  await pipeline(body, count, createWriteStream(path), ctx.signal ? { signal: ctx.signal } : {});
-  return path;
+  const server = await serveSource(store, { bucket, name, size: head.size, etag: head.etag }, `source${ext}`);
+  return { input: server.url, server };
+}
+
+/**
+ * A failed read of the source reaches ffmpeg as a broken HTTP read, which looks like a damaged file (it
+ * decodes short, or errors): when the server gave up on the store, that is the real cause.
+ */
+async function readingSource<T>(server: SourceServer | undefined, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    const cause = server?.lastError;
+    if (!cause) throw error;
+    if (cause instanceof ChangedError) throw new TransientError(`the source changed while it was being read (a newer upload?): ${cause.message}`, { cause });
+    throw new TransientError(`could not read the source: ${cause.message}`, { cause });
+  }
 }
 
 export async function transcode(args: TranscodeArgs, ctx: RunContext): Promise<TranscodeResult> {
@@ -97,10 +104,12 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
   if (ctx.limits && head.size > ctx.limits.maxBytes) throw new BadInputError(`the file is ${head.size} bytes, above the ${ctx.limits.maxBytes}-byte limit`);
 
   const work = await mkdtemp(join(resolve(args.workDir ?? tmpdir()), 'oci-transcode-'));
+  const source = await openSource(sourceStore, sourceAt.bucket, sourceAt.name, head);
+  const dest: DestRef = { bucket: destAt.bucket, prefix: destAt.name };
+  const prefix = streamPrefix(dest, sourceAt.name);
+  const uploaded: string[] = [];
   try {
-    ctx.events.progress('fetch', { percent: 0 });
-    const input = await localSource(sourceStore, sourceAt.bucket, sourceAt.name, head.size, work, ctx);
-    const probe = await probeSource(input, ctx.limits);
+    const probe = await readingSource(source.server, () => probeSource(source.input, ctx.limits));
     ctx.log(`source ${args.source}: ${probe.formatName}, ${probe.durationSec.toFixed(2)} s, ` +
       `video ${probe.video ? `${probe.video.codec} ${probe.video.displayWidth}x${probe.video.displayHeight} @${probe.video.fps.toFixed(3)}` : 'none'}, ` +
       `audio ${probe.audio ? `${probe.audio.codec} ${probe.audio.channels} ch` : 'none'}`);
@@ -121,26 +130,32 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
       `${plan.audio ? `, audio ${plan.audio.channels} ch ${plan.audio.bitrate / 1000}k` : ''}; ${plan.fps.toFixed(3)} fps, GOP ${plan.gopFrames}, ` +
       `segments ${plan.segmentSeconds.toFixed(3)} s ${plan.segmentFormat}; jobs ${jobs.map((j) => j.id).join(', ')}`);
 
+    const uploads = { store: destStore, bucket: dest.bucket, prefix, scratchBytes: ctx.limits?.scratchBytes ?? DEFAULT_SCRATCH_BYTES, log: (line: string) => ctx.log(line) };
     const outputs: JobOutputs[] = [];
     for (const [n, job] of jobs.entries()) {
       ctx.signal?.throwIfAborted();
       const encodeStarted = Date.now();
-      outputs.push(await encodeJob({ path: input, probe, plan, job, workDir: work }, (p) => {
-        const fraction = (n + Math.min(1, p.outTimeSec / plan.durationSec)) / jobs.length;
-        ctx.events.progress('encode', { percent: at('encode', fraction), ...p });
-      }, ctx.signal));
-      ctx.log(`job ${job.id}: encoded in ${((Date.now() - encodeStarted) / 1000).toFixed(1)} s`);
+      const out = await readingSource(source.server, () =>
+        encodeJob({ path: source.input, probe, plan, job, workDir: work, uploads }, (p) => {
+          const fraction = (n + Math.min(1, p.outTimeSec / plan.durationSec)) / jobs.length;
+          ctx.events.progress('encode', { percent: at('encode', fraction), ...p });
+        }, ctx.signal),
+      );
+      outputs.push(out);
+      uploaded.push(...out.uploaded);
+      ctx.log(`job ${job.id}: encoded in ${((Date.now() - encodeStarted) / 1000).toFixed(1)} s, at most ${out.peakScratchBytes} bytes of scratch`);
     }
 
     ctx.signal?.throwIfAborted();
-    const dest: DestRef = { bucket: destAt.bucket, prefix: destAt.name };
-    const prefix = streamPrefix(dest, sourceAt.name);
     // Reader order: media, then the playlists naming them, then renditions.json naming both.
     const media = outputs.flatMap((o) => o.media.map((m) => ({ name: prefix + m.name, path: m.path })));
-    const total = media.length;
-    await uploadGroup(destStore, dest.bucket, media, (done) => ctx.events.progress('upload', { percent: at('upload', done / Math.max(1, total)) }));
-    await uploadGroup(destStore, dest.bucket, outputs.flatMap((o) => o.playlists.map((p) => ({ name: prefix + p.name, body: p.body }))));
-    await uploadGroup(destStore, dest.bucket, outputs.map((o) => ({ name: prefix + o.renditions.name, body: o.renditions.body })));
+    const later = [
+      outputs.flatMap((o) => o.playlists.map((p) => ({ name: prefix + p.name, body: p.body }))),
+      outputs.map((o) => ({ name: prefix + o.renditions.name, body: o.renditions.body })),
+    ];
+    uploaded.push(...media.map((m) => m.name), ...later.flat().map((u) => u.name));
+    await uploadGroup(destStore, dest.bucket, media, (done) => ctx.events.progress('upload', { percent: at('upload', done / Math.max(1, media.length)) }));
+    for (const group of later) await uploadGroup(destStore, dest.bucket, group);
 
     let published: string[] = [];
     if (args.publish) {
@@ -150,13 +165,21 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
       const own: RenditionsFile[] = outputs.map((o) => o.file);
       published = await publish({ store: destStore, dest, sourceObject: sourceAt.name, prefix, plan, own, ...(posterPath ? { posterPath } : {}) });
     }
-    ctx.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${media.length} media objects under ${dest.bucket}/${prefix}${published.length ? `; published ${published.join(', ')}` : ''}`);
+    const segments = outputs.reduce((n, o) => n + o.uploaded.length, 0);
+    const peakScratchBytes = Math.max(0, ...outputs.map((o) => o.peakScratchBytes));
+    ctx.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${segments + media.length} media objects under ${dest.bucket}/${prefix}${published.length ? `; published ${published.join(', ')}` : ''}`);
     return {
       renditionsFiles: outputs.map((o) => prefix + o.renditions.name),
       durationSec: Math.max(...outputs.map((o) => o.file.durationSec)),
       published,
+      peakScratchBytes,
     };
+  } catch (error) {
+    // Whatever this run wrote into the version folder goes again (a job that failed already removed its own).
+    await Promise.allSettled(uploaded.map((name) => destStore.delete(dest.bucket, name)));
+    throw error;
   } finally {
+    await source.server?.close();
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -34,7 +34,8 @@ export interface Upload {
 
 const RETRIES = 3;
 
-async function uploadOne(store: ObjectStore, bucket: string, u: Upload): Promise<void> {
+/** One upload with its content type and cache policy, retried a few times on transient failures. */
+export async function uploadOne(store: ObjectStore, bucket: string, u: Upload): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       const options = putOptions(u.name, u.mutable);

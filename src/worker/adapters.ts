@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLocalJobRunner } from '../adapters/local/job-runner.js';
 import { LocalFolderStore } from '../adapters/local/object-store.js';
-import type { Config } from '../config.js';
+import { DEFAULT_SCRATCH_BYTES, ENV_NAMES, type Config } from '../config.js';
 import type { JobRunner, ObjectStore } from '../ports.js';
 
 export interface Adapters {
@@ -23,9 +23,12 @@ export function baseJobEnv(env: NodeJS.ProcessEnv = process.env): Record<string,
   return Object.fromEntries(keep.flatMap((k) => (env[k] === undefined ? [] : [[k, env[k]]])));
 }
 
-/** Settings the transcoder reads from its environment wherever it runs. */
+/** Settings the transcoder reads from its environment wherever it runs (its own defaults otherwise). */
 export function transcoderEnv(config: Config): Record<string, string> {
-  return config.verbose ? { OCI_TRANSCODE_VERBOSE: 'true' } : {};
+  return {
+    ...(config.verbose ? { [ENV_NAMES.verbose]: 'true' } : {}),
+    ...(config.limits.scratchBytes !== DEFAULT_SCRATCH_BYTES ? { [ENV_NAMES['limits.scratchBytes']]: String(config.limits.scratchBytes) } : {}),
+  };
 }
 
 export async function openAdapters(config: Config): Promise<Adapters> {

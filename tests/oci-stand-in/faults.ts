@@ -46,6 +46,7 @@ const TIMING = { createDelayMs: 0, creatingMs: 100, deletedVisibleMs: 1000, list
 export class Faults {
   private rules: FaultRule[] = [];
   private asyncFailures: AsyncFailure[] = [];
+  private delays = new Map<string, number>();
   /** Latency added to each CreateContainerInstance answer. */
   createDelayMs = TIMING.createDelayMs;
   /** How long a new instance stays CREATING before its container starts (seconds on OCI). */
@@ -124,6 +125,16 @@ export class Faults {
     return this;
   }
 
+  /** Every request of this operation waits this long before it is served (a slow link, a busy service). */
+  slow(operation: string, ms: number): this {
+    this.delays.set(operation, ms);
+    return this;
+  }
+
+  delayOf(operation: string): number {
+    return this.delays.get(operation) ?? 0;
+  }
+
   /** The next `times` requests of this operation answer 409 IncorrectState and do nothing. */
   incorrectState(operation: string, times: number): this {
     return this.add({ service: 'containerinstances', operation, times, status: 409, code: 'IncorrectState', message: `The resource is in a state that does not allow ${operation}` });
@@ -138,6 +149,7 @@ export class Faults {
   clear(): void {
     this.rules = [];
     this.asyncFailures = [];
+    this.delays.clear();
     Object.assign(this, TIMING);
     this.crash = { remaining: 0, afterMs: 0, exitCode: 137 };
   }

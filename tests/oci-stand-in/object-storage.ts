@@ -108,6 +108,10 @@ export class ObjectStorageService {
       ...(object.cacheControl ? { 'cache-control': object.cacheControl } : {}),
       ...(object.multipartMd5 ? { 'opc-multipart-md5': object.multipartMd5 } : {}),
     };
+    const ifMatch = call.req.headers['if-match'];
+    if (ifMatch !== undefined && ifMatch !== object.etag && ifMatch !== '*') {
+      throw new ApiError(412, 'IfMatchFailed', `The If-Match header value '${ifMatch}' does not match the object's ETag`);
+    }
     const range = parseRange(call.req.headers.range, object.data.length);
     if (call.req.headers.range && !range) {
       call.res.writeHead(416, { ...headers, 'content-range': `bytes */${object.data.length}` });

@@ -184,6 +184,8 @@ export class OciStandIn {
         record.principal = verdict.principal;
       }
       this.stats.byOperation[route.operation] = (this.stats.byOperation[route.operation] ?? 0) + 1;
+      const delay = this.faults.delayOf(route.operation);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       const fault = this.faults.take({ service, operation: route.operation, availabilityDomain: 'availabilityDomain' in route ? route.availabilityDomain : undefined });
       if (fault && fault.status !== LOST) throw new ApiError(fault.status, fault.code, fault.message);
       const call: Call = { req, res, method, url, segments, body, requestId, origin: `http://${req.headers.host ?? this.origin.slice(7)}` };

@@ -7,7 +7,7 @@ import { copyFile, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError, TransientError, type ListPage, type ObjectInfo, type ObjectStore, type PutOptions, type ReadUrl } from '../../ports.js';
+import { ChangedError, NotFoundError, TransientError, type GetOptions, type ListPage, type ObjectInfo, type ObjectStore, type PutOptions, type ReadUrl } from '../../ports.js';
 import { checkBucketName, decodeObjectPath, encodeObjectName } from './safe-path.js';
 
 const TEMP_FOLDER = '.tmp';
@@ -64,15 +64,22 @@ export class LocalFolderStore implements ObjectStore {
     }
   }
 
-  async get(bucket: string, name: string): Promise<Readable> {
+  async get(bucket: string, name: string, options: GetOptions = {}): Promise<Readable> {
     try {
-      // Opening first turns a missing object into NotFoundError now, not on the first read.
+      // Opening first turns a missing object into NotFoundError now, not on the first read; the open
+      // file is the version checked, whatever replaces the name afterwards (writes rename into place).
       const handle = await open(this.objectPath(bucket, name), 'r');
-      if (!(await handle.stat()).isFile()) {
+      const info = await handle.stat({ bigint: true });
+      if (!info.isFile()) {
         await handle.close();
         throw new NotFoundError(`${bucket}/${name} is not an object`);
       }
-      return handle.createReadStream();
+      if (options.ifMatch !== undefined && etagOf(info) !== options.ifMatch) {
+        await handle.close();
+        throw new ChangedError(`${bucket}/${name} is no longer version ${options.ifMatch}`);
+      }
+      const { range } = options;
+      return handle.createReadStream(range ? { start: range.start, ...(range.end !== undefined ? { end: range.end } : {}) } : {});
     } catch (error) {
       if (codeOf(error) === 'ENOENT' || codeOf(error) === 'ENOTDIR') throw new NotFoundError(`object not found: ${bucket}/${name}`);
       throw mapError(error, `get ${bucket}/${name}`);

@@ -1,7 +1,7 @@
 // SDK failures translated into the ports' vocabulary, so activities decide retries without knowing OCI.
 // The SDK throws OciError for service answers, plain objects ({code, message}) for network failures and
 // plain objects ({message, troubleShootingInfo}) from UploadManager when parts keep failing.
-import { NotFoundError, TransientError } from '../../ports.js';
+import { ChangedError, NotFoundError, TransientError } from '../../ports.js';
 
 export { JobLaunchError } from '../../ports.js';
 
@@ -64,10 +64,11 @@ export function describe(error: unknown): string {
 
 /** The port error for a failed SDK call; `what` names the operation and its object. */
 export function toPortError(error: unknown, what: string): Error {
-  if (error instanceof NotFoundError || error instanceof TransientError) return error;
+  if (error instanceof NotFoundError || error instanceof TransientError || error instanceof ChangedError) return error;
   const status = statusOf(error);
   const text = `${what}: ${describe(error)}`;
   if (status === 404) return new NotFoundError(text);
+  if (status === 412) return new ChangedError(text);
   if (isRetryable(error)) return new TransientError(text);
   return new Error(text);
 }

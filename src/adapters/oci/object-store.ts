@@ -3,9 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { Range } from 'oci-common';
 import { models, ObjectStorageClient } from 'oci-objectstorage';
 import { loadOciConfig, type OciConfig } from '../../config-oci.js';
-import type { ListPage, ObjectInfo, ObjectStore, PutOptions, ReadUrl } from '../../ports.js';
+import type { GetOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, ReadUrl } from '../../ports.js';
 import { openClient } from './clients.js';
 import { ociDate } from './dates.js';
 import { statusOf, toPortError } from './errors.js';
@@ -75,10 +76,17 @@ export class OciObjectStore implements ObjectStore {
     }
   }
 
-  async get(bucket: string, name: string): Promise<Readable> {
+  async get(bucket: string, name: string, options: GetOptions = {}): Promise<Readable> {
     const { client, namespace } = await this.client();
+    const { range, ifMatch } = options;
     try {
-      const r = await client.getObject({ namespaceName: namespace, bucketName: bucket, objectName: name });
+      const r = await client.getObject({
+        namespaceName: namespace,
+        bucketName: bucket,
+        objectName: name,
+        ...(ifMatch !== undefined ? { ifMatch } : {}),
+        ...(range ? { range: new Range(range.start, range.end ?? null, null) } : {}),
+      });
       return toReadable(r.value);
     } catch (error) {
       throw toPortError(error, `get ${this.uri(bucket, name)}`);

@@ -89,6 +89,7 @@ export function registerTranscode(program: Command): void {
           renditionsFile: result.renditionsFiles.join(','),
           durationSec: Number(result.durationSec.toFixed(3)),
           elapsedSec: Number(((Date.now() - started) / 1000).toFixed(2)),
+          peakScratchBytes: result.peakScratchBytes,
         });
         process.exitCode = EXIT.OK;
       } catch (error) {
