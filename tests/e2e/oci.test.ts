@@ -2,8 +2,10 @@
 // through the starter function (the built bundle, on the FDK's socket), the workflow on a real Temporal
 // dev server, a worker with the OCI adapters (API key), Container Instances that run the real transcoder
 // (resource principal), and Object Storage; the published stream plays in hls.js and shaka-player.
-// Every request is signed and verified, and no container instance is left. With faults injected the run
-// still completes without duplicates; a file that is not media fails before any instance exists.
+// Every request is signed and verified, and authorized by the shipped IAM policies (deploy/oci-policies.yaml),
+// Events' invocation of the function included; no container instance is left. With faults injected the run
+// still completes without duplicates; a file that is not media fails before any instance exists; and with
+// the worker's old `use compute-containers` line the run stops at its first job with NotAuthorizedOrNotFound.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunction } from '../../scripts/build-fn.js';
 import { createOciAdapters, type PlacementMiss } from '../../src/adapters/oci/index.js';
-import type { OciObjectStore } from '../../src/adapters/oci/object-store.js';
+import { createOciObjectStore, type OciObjectStore } from '../../src/adapters/oci/object-store.js';
 import { loadConfig } from '../../src/config.js';
 import { createWorker } from '../../src/worker/create-worker.js';
 import type { TranscodeResult } from '../../src/workflows/definitions.js';
@@ -26,6 +28,7 @@ import { play, startPlayerServer } from '../helpers/player-page/play.js';
 import type { StaticServer } from '../helpers/static-server.js';
 import { startTemporal, workflowBundle } from '../helpers/temporal.js';
 import { startFunction, type FnHost } from '../oci-stand-in/fn-host.js';
+import { ADMIN_GROUP } from '../oci-stand-in/iam/stand-in-iam.js';
 import { standInImages, TRANSCODER_IMAGE } from '../oci-stand-in/images.js';
 import { startOciStandIn, type OciStandIn } from '../oci-stand-in/server.js';
 
@@ -42,6 +45,8 @@ let tmp: string;
 let temporal: TestWorkflowEnvironment;
 let standIn: OciStandIn;
 let store: OciObjectStore;
+/** Uploads come from outside the pipeline: an operator's key (the worker may only read media-in). */
+let uploader: OciObjectStore;
 let worker: Worker;
 let running: Promise<void>;
 let fn: FnHost;
@@ -61,7 +66,7 @@ function eventFor(object: string, etag: string): SampleEvent {
 
 /** Uploads a file and delivers its create-object event to the starter function; returns the run's id. */
 async function upload(file: string, object: string): Promise<string> {
-  const { etag } = await store.putFile('media-in', object, file, { contentType: 'video/mp4' });
+  const { etag } = await uploader.putFile('media-in', object, file, { contentType: 'video/mp4' });
   const answer = await fn.invoke(eventFor(object, etag));
   expect(answer.body, fn.output()).toMatchObject({ outcome: 'started' });
   return answer.body.workflowId as string;
@@ -91,8 +96,25 @@ async function noLeftovers(): Promise<void> {
   expect(standIn.objectStorage.leftovers()).toEqual({ uploads: 0, pars: 0 });
 }
 
+/** The run's result; a request the stand-in's IAM refused fails it at once, naming what was missing. */
+async function resultOf(workflowId: string): Promise<TranscodeResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const refused = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const d = standIn.iam.denials[0];
+      if (d) reject(new Error(`the stand-in refused ${d.operation} by ${d.principal} with ${d.answer}: missing ${d.missing.join('; ')}`));
+    }, 200);
+  });
+  try {
+    return (await Promise.race([temporal.client.workflow.getHandle(workflowId).result(), refused])) as TranscodeResult;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 function everyRequestVerified(): void {
   expect(standIn.stats.rejected).toBe(0);
+  expect(standIn.iam.denials).toEqual([]);
   const unsigned = standIn.requests.filter((r) => r.operation !== 'ReadWithPar' && !r.principal);
   expect(unsigned.map((r) => `${r.method} ${r.path}`)).toEqual([]);
 }
@@ -115,6 +137,7 @@ beforeAll(async () => {
   const config = loadConfig(workerEnv);
   const adapters = createOciAdapters(workerEnv, { onPlacementMiss: (miss) => misses.push(miss) });
   store = adapters.store as OciObjectStore;
+  uploader = createOciObjectStore(standIn.workerEnv(standIn.createApiKey({ groups: [ADMIN_GROUP] })));
   worker = await createWorker({
     connection: temporal.nativeConnection,
     namespace: 'default',
@@ -141,6 +164,7 @@ beforeAll(async () => {
       OCI_TRANSCODE_TASK_QUEUE: taskQueue,
       ...standIn.functionPrincipalEnv(),
     },
+    events: standIn.eventsInvoker(),
   });
   browser = await launchBrowser();
   player = await startPlayerServer(join(tmp, 'media'));
@@ -153,6 +177,7 @@ afterAll(async () => {
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await running;
   await store?.close();
+  await uploader?.close();
   await standIn?.stop();
   await temporal?.teardown();
   if (tmp) await rm(tmp, { recursive: true, force: true });
@@ -162,7 +187,7 @@ describe('OCI path end to end (stand-in)', () => {
   it('turns the sample event into a stream that plays, thumbnails in place, every request verified, no instance left', async () => {
     const object = 'uploads/Holiday clip (final).mp4';
     const workflowId = await upload(await makeClip('landscape'), object);
-    const result = (await temporal.client.workflow.getHandle(workflowId).result()) as TranscodeResult;
+    const result = await resultOf(workflowId);
     expect(result).toMatchObject({ bucket: 'media-out', streamPrefix: `${object}/`, attempts: { all: 1 } });
     expect(result.thumbnail).toBe(`thumbnails/${object}_thumb.png`);
     expect((await store.head('media-out', result.thumbnail!))?.size).toBeGreaterThan(1000);
@@ -191,7 +216,7 @@ describe('OCI path end to end (stand-in)', () => {
     standIn.faults.storageErrors(3, { operation: 'PutObject' });
     standIn.faults.crashNext(1, 300);
     const workflowId = await upload(file, 'uploads/faulty.mp4');
-    const result = (await temporal.client.workflow.getHandle(workflowId).result()) as TranscodeResult;
+    const result = await resultOf(workflowId);
     standIn.faults.clear();
 
     expect(result.attempts.all).toBe(2); // the crashed container's job ran again on a fresh instance
@@ -218,6 +243,30 @@ describe('OCI path end to end (stand-in)', () => {
     expect(failure).toBeInstanceOf(Error);
     expect(String((failure as Error & { cause?: Error }).cause?.message ?? failure)).not.toBe('');
     expect(standIn.count('CreateContainerInstance')).toBe(before);
+    await noLeftovers();
+    everyRequestVerified();
+  });
+
+  it('fails at its first job with NotAuthorizedOrNotFound under the old `use compute-containers` line, naming the grants; once fixed, the upload runs', async () => {
+    standIn.iam.replaceStatement(
+      'Allow group oci-transcode-workers to manage compute-containers',
+      'Allow group oci-transcode-workers to use compute-containers in compartment <compartment>',
+    );
+    const file = await makeClip('landscape', { seconds: 2 });
+    try {
+      const workflowId = await upload(file, 'uploads/refused.mp4');
+      const failure = await temporal.client.workflow.getHandle(workflowId).result().then(() => undefined, (e: unknown) => e as Error & { cause?: Error });
+      // Not retried for half an hour: a refused create is a configuration fact, reported at once.
+      expect(failure?.cause?.message).toMatch(/create container instance for .*: 404 NotAuthorizedOrNotFound: Authorization failed or requested resource not found\. .*manage compute-containers/);
+      expect(standIn.iam.denials.map((d) => `${d.operation}: ${d.missing.join('; ')}`)).toEqual(['CreateContainerInstance: COMPUTE_CONTAINER_CREATE in compartment oci-transcode']);
+      expect([...standIn.containerInstances.instances.values()].filter((i) => i.freeformTags.workflowId === workflowId)).toEqual([]);
+    } finally {
+      standIn.iam.reset();
+      standIn.iam.denials.length = 0;
+    }
+    // The fixed policy: the same file uploaded again runs.
+    const result = await resultOf(await upload(file, 'uploads/refused-then-fixed.mp4'));
+    expect(result).toMatchObject({ bucket: 'media-out', attempts: { all: 1 } });
     await noLeftovers();
     everyRequestVerified();
   });

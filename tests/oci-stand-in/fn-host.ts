@@ -1,6 +1,7 @@
 // Hosts a built function the way the Fn agent does: starts `node func.js` with FN_FORMAT=http-stream and
 // FN_LISTENER=unix:<socket> (the FDK listens there, then links the socket into place), and invokes it with
-// POST /call over that socket.
+// POST /call over that socket. With `events`, each invocation is first authorized the way OCI Events is
+// (the cloudEvents service principal must be granted the invocation); a refused one never reaches the function.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -20,7 +21,15 @@ export interface FnHost {
   stop(): Promise<void>;
 }
 
-export async function startFunction(options: { bundleDir: string; socketDir: string; config: Record<string, string | undefined> }): Promise<FnHost> {
+export interface FnHostOptions {
+  bundleDir: string;
+  socketDir: string;
+  config: Record<string, string | undefined>;
+  /** Events' authorization (OciStandIn.eventsInvoker()): a refusal message, or undefined to deliver. */
+  events?: { mayInvoke(): string | undefined };
+}
+
+export async function startFunction(options: FnHostOptions): Promise<FnHost> {
   const socket = join(options.socketDir, `fn-${randomBytes(4).toString('hex')}.sock`);
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [join(options.bundleDir, 'func.js')], {
@@ -47,6 +56,8 @@ export async function startFunction(options: { bundleDir: string; socketDir: str
   }
 
   const invoke = (event: unknown): Promise<FnAnswer> => {
+    const refusal = options.events?.mayInvoke();
+    if (refusal) return Promise.reject(new Error(refusal));
     const payload = Buffer.from(typeof event === 'string' ? event : JSON.stringify(event));
     return new Promise((resolve, reject) => {
       const req = request(

@@ -32,12 +32,17 @@ const b64url = (value: object | Buffer): string =>
 
 export class KeyRing {
   private readonly entries = new Map<string, KeyEntry>();
+  /** IAM facts the signature does not carry: each user's groups, each resource's type and compartment. */
+  private readonly memberships = new Map<string, string[]>();
+  private readonly resources = new Map<string, { resourceType: string; compartmentId: string }>();
   /** Signs the session tokens (the SDK only decodes them; the stand-in looks them up). */
   private readonly tokenKey = createPrivateKey(rsaKeyPair().privateKeyPem);
 
   constructor(readonly tenancy: string) {}
 
-  addApiKey(key: Pick<ApiKey, 'tenancy' | 'user' | 'fingerprint' | 'publicKeyPem'>): void {
+  /** Registers a key; `groups` are the IAM groups its user is in (replacing any the user had). */
+  addApiKey(key: Pick<ApiKey, 'tenancy' | 'user' | 'fingerprint' | 'publicKeyPem'>, groups: readonly string[] = []): void {
+    this.memberships.set(key.user, [...groups]);
     this.entries.set(`${key.tenancy}/${key.user}/${key.fingerprint}`, {
       publicKey: createPublicKey(key.publicKeyPem),
       principal: { kind: 'user', tenancy: key.tenancy, user: key.user },
@@ -66,6 +71,7 @@ export class KeyRing {
     const signature = sign('sha256', Buffer.from(`${header}.${payload}`), this.tokenKey).toString('base64url');
     const token = `${header}.${payload}.${signature}`;
     const principal: Principal = { kind: 'resource', resourceType, resourceId };
+    this.resources.set(resourceId, { resourceType, compartmentId });
     this.entries.set(`ST$${token}`, { publicKey: createPublicKey(pair.publicKeyPem), principal });
     return {
       OCI_RESOURCE_PRINCIPAL_VERSION: '2.2',
@@ -80,4 +86,13 @@ export class KeyRing {
   }
 
   lookup = (keyId: string): KeyEntry | undefined => this.entries.get(keyId);
+
+  groupsOf(user: string): readonly string[] {
+    return this.memberships.get(user) ?? [];
+  }
+
+  /** The compartment of a resource this ring minted a principal for. */
+  compartmentOf(resourceId: string): string | undefined {
+    return this.resources.get(resourceId)?.compartmentId;
+  }
 }

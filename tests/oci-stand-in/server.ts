@@ -1,9 +1,13 @@
 // A local stand-in for the OCI APIs our clients call (Object Storage, Container Instances /20210415,
 // Secrets /20190301) on 127.0.0.1. Every request but PAR reads must carry a valid OCI signature from a
 // known key (an API key or a resource principal the stand-in minted); others get 401 and are counted.
+// Then IAM (iam/): the principal's policy statements (deploy/oci-policies.yaml) must grant what the
+// operation needs, or the request gets OCI's 404 and its record names the missing permissions.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ContainerInstancesService } from './container-instances.js';
+import { StandInIam } from './iam/stand-in-iam.js';
+import { standInWorld } from './iam/world.js';
 import type { ImageSpec } from './containers.js';
 import { Faults, LOST, type Service } from './faults.js';
 import { ApiError, newRequestId, readBody, sendError, type Call } from './http.js';
@@ -23,6 +27,10 @@ export interface StandInOptions {
   images?: Record<string, ImageSpec>;
   /** Container output lines, e.g. to print them while debugging a test. */
   onContainerOutput?: (container: string, line: string) => void;
+  /** Policy file to enforce (default deploy/oci-policies.yaml). */
+  policyFile?: string;
+  /** Placeholder values to use instead of the stand-in's own (e.g. `'<secret-ocid>'`). */
+  policyValues?: Record<string, string>;
 }
 
 export interface RequestRecord {
@@ -33,6 +41,8 @@ export interface RequestRecord {
   status: number;
   principal?: Principal;
   rejected?: string;
+  /** The permissions IAM found missing (the request was answered 404). */
+  denied?: string[];
   retryToken?: string;
 }
 
@@ -49,14 +59,23 @@ export class OciStandIn {
   readonly namespace: string;
   readonly region: string;
   readonly tenancy = ocid('tenancy');
+  /** The pipeline's compartment (buckets, container instances, the function, secrets): `<compartment>`. */
+  readonly compartmentName = 'oci-transcode';
   readonly compartmentId = ocid('compartment');
+  /** Repositories and the subnet live in compartments of their own, so a policy naming the wrong one fails. */
+  readonly repoCompartmentId = ocid('compartment');
+  readonly networkCompartmentId = ocid('compartment');
   readonly subnetId = ocid('subnet');
+  /** The starter function (`<function-ocid>`) and the worker's compute instance (`<worker-instance-ocid>`). */
+  readonly functionId: string;
+  readonly workerInstanceId = ocid('instance');
   readonly availabilityDomains: string[];
   readonly faults = new Faults();
   readonly keys = new KeyRing(this.tenancy);
   readonly objectStorage: ObjectStorageService;
   readonly containerInstances: ContainerInstancesService;
   readonly secrets = new SecretsService();
+  readonly iam: StandInIam;
   readonly stats: Stats = { verified: 0, rejected: 0, unsignedAllowed: 0, byOperation: {} };
   readonly requests: RequestRecord[] = [];
   private readonly server = createServer((req, res) => void this.handle(req, res));
@@ -66,6 +85,7 @@ export class OciStandIn {
     this.namespace = options.namespace ?? 'standin';
     this.region = options.region ?? 'eu-frankfurt-1';
     this.availabilityDomains = options.availabilityDomains ?? ['Uocm:EU-FRANKFURT-1-AD-1', 'Uocm:EU-FRANKFURT-1-AD-2', 'Uocm:EU-FRANKFURT-1-AD-3'];
+    this.functionId = ocid('fnfunc', this.region);
     this.objectStorage = new ObjectStorageService(this.namespace);
     for (const bucket of options.buckets ?? []) this.objectStorage.createBucket(bucket);
     this.containerInstances = new ContainerInstancesService(
@@ -76,10 +96,37 @@ export class OciStandIn {
         images: options.images ?? {},
         platformEnv: () => this.endpointEnv(),
         onOutput: options.onContainerOutput,
+        mayPull: (rec, imageUrl) => this.iam.mayPull(rec, imageUrl, this.repoCompartmentId),
       },
       this.faults,
       this.keys,
     );
+    this.iam = this.createIam();
+  }
+
+  private createIam(): StandInIam {
+    const root = { id: this.tenancy, name: 'tenancy' };
+    const compartments = [
+      { id: this.compartmentId, name: this.compartmentName, parentId: root.id },
+      { id: this.repoCompartmentId, name: 'oci-transcode-images', parentId: root.id },
+      { id: this.networkCompartmentId, name: 'oci-transcode-network', parentId: root.id },
+    ];
+    const { objectStorage, containerInstances, secrets, compartmentId } = this;
+    const world = standInWorld({ objectStorage, containerInstances, secrets, compartmentId, subnets: new Map([[this.subnetId, this.networkCompartmentId]]) });
+    const values = (): Record<string, string> => ({
+      '<compartment>': this.compartmentName,
+      '<compartment-ocid>': this.compartmentId,
+      '<network-compartment>': 'oci-transcode-network',
+      '<repo-compartment>': 'oci-transcode-images',
+      '<source-bucket>': 'media-in',
+      '<dest-bucket>': 'media-out',
+      '<function-ocid>': this.functionId,
+      '<worker-instance-ocid>': this.workerInstanceId,
+      // The secret a test registers first is the function's (no test registers it under another id).
+      '<secret-ocid>': this.secrets.secrets.keys().next().value ?? 'ocid1.vaultsecret.oc1..none-registered',
+      ...this.options.policyValues,
+    });
+    return new StandInIam({ tenancy: root, compartments, keys: this.keys, world, values, policyFile: this.options.policyFile });
   }
 
   get url(): string {
@@ -110,10 +157,14 @@ export class OciStandIn {
     };
   }
 
-  /** A new API key, registered: its public half verifies the holder's signatures. */
-  createApiKey(): ApiKey {
+  /**
+   * A new API key, registered: its public half verifies the holder's signatures. Its user is in `groups`:
+   * by default the worker's group of the policy file; a test acting as an operator (uploading sources,
+   * reading what it likes) uses the tenancy's Administrators (ADMIN_GROUP).
+   */
+  createApiKey(options: { groups?: string[] } = {}): ApiKey {
     const key = makeApiKey(this.tenancy);
-    this.keys.addApiKey(key);
+    this.keys.addApiKey(key, options.groups ?? [this.iam.workerGroup]);
     return key;
   }
 
@@ -135,8 +186,13 @@ export class OciStandIn {
   }
 
   /** Resource principal variables as the Functions platform sets them for a function. */
-  functionPrincipalEnv(functionId = ocid('fnfunc', this.region)): Record<string, string> {
+  functionPrincipalEnv(functionId = this.functionId): Record<string, string> {
     return this.keys.mintResourcePrincipal('fnfunc', functionId, this.compartmentId, this.region);
+  }
+
+  /** What Events checks before delivering an event to the starter function (fn-host's `events` option). */
+  eventsInvoker(): { mayInvoke(): string | undefined } {
+    return this.iam.eventsInvoker(this.functionId, this.compartmentId);
   }
 
   count(operation: string): number {
@@ -182,6 +238,11 @@ export class OciStandIn {
         }
         this.stats.verified += 1;
         record.principal = verdict.principal;
+        const denial = this.iam.check(verdict.principal, service, { operation: route.operation, segments, query: url.searchParams, body });
+        if (denial) {
+          record.denied = denial.missing;
+          throw denial.error;
+        }
       }
       this.stats.byOperation[route.operation] = (this.stats.byOperation[route.operation] ?? 0) + 1;
       const delay = this.faults.delayOf(route.operation);

@@ -22,6 +22,9 @@ type Lifecycle = models.ContainerInstance.LifecycleState;
 /** How long a delete answered 409 is retried while the instance is in a state that refuses it. */
 const DELETE_WAIT_MS = 120_000;
 
+const CREATE_GRANTS =
+  "check OCI_TRANSCODE_OCI_COMPARTMENT and OCI_TRANSCODE_OCI_SUBNET, and that the worker's policy grants manage compute-container-instances, manage compute-containers, use vnics and use subnets (docs/deploy-oci.md §6)";
+
 export interface OciJobRunnerOptions {
   /** Told about each refused placement before the next is tried (the activity logs it). */
   onPlacementMiss?: (miss: PlacementMiss, next: string | undefined) => void;
@@ -85,6 +88,9 @@ export class OciJobRunner implements JobRunner {
       try {
         created = await this.create(job, placement);
       } catch (error) {
+        // 404 on create: the compartment, subnet or image is not there, or (as OCI words every refusal)
+        // the worker may not create it. No placement or retry changes that.
+        if (statusOf(error) === 404) throw new JobLaunchError(`create container instance for ${job.displayName}: ${describe(error)}; ${CREATE_GRANTS}`);
         if (!isCapacityError(error)) throw toPortError(error, `create container instance for ${job.displayName}`);
         await refuse(placement, describe(error), order[i + 1]);
         continue;
@@ -272,7 +278,12 @@ export class OciJobRunner implements JobRunner {
         break;
       } catch (error) {
         const status = statusOf(error);
-        if (status === 404) break;
+        if (status === 404) {
+          // OCI answers a refused delete like a missing instance: one that is still readable was refused.
+          const still = await this.instance(handle.id).then((ci) => ci.lifecycleState, () => undefined);
+          if (still === undefined || still === State.Deleted || still === State.Deleting) break;
+          throw new Error(`delete ${handle.id}: ${describe(error)} although the instance is ${still}: the worker's policy must grant manage compute-container-instances and manage compute-containers (docs/deploy-oci.md §6)`);
+        }
         if (status !== 409) throw toPortError(error, `delete ${handle.id}`);
         const lifecycle: string = await this.instance(handle.id).then(
           (ci) => ci.lifecycleState,

@@ -8,6 +8,7 @@ import { DefaultRequestSigner, SimpleAuthenticationDetailsProvider, type Method 
 import { ObjectStorageClient } from 'oci-objectstorage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOciObjectStore } from '../../../src/adapters/oci/object-store.js';
+import { ADMIN_GROUP } from '../../oci-stand-in/iam/stand-in-iam.js';
 import { makeApiKey, type ApiKey } from '../../oci-stand-in/keys.js';
 import { startOciStandIn, type OciStandIn } from '../../oci-stand-in/server.js';
 
@@ -16,7 +17,7 @@ let key: ApiKey;
 
 beforeAll(async () => {
   standIn = await startOciStandIn({ buckets: ['media-out'] });
-  key = standIn.createApiKey();
+  key = standIn.createApiKey({ groups: [ADMIN_GROUP] }); // signatures, not policies, are under test here
 });
 afterAll(async () => standIn?.stop());
 

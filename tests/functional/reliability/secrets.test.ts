@@ -19,6 +19,7 @@ import { findTemporalBin } from '../../../src/stack/temporal-bin.js';
 import { WORKFLOW_TYPE } from '../../../src/workflows/definitions.js';
 import { makeBadInput, makeClip } from '../../helpers/clips.js';
 import { startTemporal, workflowBundle } from '../../helpers/temporal.js';
+import { ADMIN_GROUP } from '../../oci-stand-in/iam/stand-in-iam.js';
 import type { ApiKey } from '../../oci-stand-in/keys.js';
 import { standInImages, TRANSCODER_IMAGE } from '../../oci-stand-in/images.js';
 import { startOciStandIn, type OciStandIn } from '../../oci-stand-in/server.js';
@@ -51,7 +52,7 @@ beforeAll(async () => {
     return set(id, par);
   };
   workerKey = standIn.createApiKey();
-  store = createOciObjectStore(standIn.workerEnv(standIn.createApiKey()));
+  store = createOciObjectStore(standIn.workerEnv(standIn.createApiKey({ groups: [ADMIN_GROUP] }))); // the uploader, not the worker
   worker = spawn(process.execPath, ['--import', 'tsx', 'tests/e2e/faults/worker-entry.ts'], {
     cwd: REPO_ROOT,
     env: {

@@ -67,9 +67,9 @@ beforeAll(async () => {
     OCI_TRANSCODE_OCI_RETRY_MAX_MS: '200',
     OCI_TRANSCODE_OCI_CIRCUIT_BREAKER: 'false',
   };
-  const clip = await makeClip('landscape', CLIP);
-  await store.putFile('media-in', 'flaky.mp4', clip);
-  await store.putFile('media-in', 'outage.mp4', clip);
+  // Sources arrive by other hands: the worker's key may read media-in, not write it.
+  const clip = await readFile(await makeClip('landscape', CLIP));
+  for (const name of ['flaky.mp4', 'outage.mp4']) standIn.objectStorage.store('media-in', name, clip, 'video/mp4');
 });
 afterAll(async () => {
   await store?.close();
