@@ -54,6 +54,15 @@ const settingsSchema = z.object({
     /** Path of the `temporal` CLI; found on PATH or in Python's scripts folder when empty. */
     temporalBin: z.string().optional(),
   }),
+  /** The janitor's reconciler: source objects whose event was lost get their run (src/janitor/reconcile.ts). */
+  reconcile: z.object({
+    /** Source objects listed per sweep, all source buckets together; the next scheduled sweep goes on from there. 0: off. */
+    maxObjects: z.coerce.number().int().min(0).default(2000),
+    /** Runs one sweep starts at most; it stops at the next such object, and the next sweep goes on from it. */
+    maxStarts: z.coerce.number().int().min(1).default(20),
+    /** Objects modified less than this long ago are left to their own event, which may still be on its way. */
+    graceSec: z.coerce.number().int().min(0).default(600),
+  }),
   verbose: bool.default(false),
 });
 
@@ -87,6 +96,9 @@ export const ENV_NAMES = {
   'dev.port': 'OCI_TRANSCODE_DEV_PORT',
   'dev.uiPort': 'OCI_TRANSCODE_DEV_UI_PORT',
   'dev.temporalBin': 'OCI_TRANSCODE_TEMPORAL_BIN',
+  'reconcile.maxObjects': 'OCI_TRANSCODE_RECONCILE_MAX_OBJECTS',
+  'reconcile.maxStarts': 'OCI_TRANSCODE_RECONCILE_MAX_STARTS',
+  'reconcile.graceSec': 'OCI_TRANSCODE_RECONCILE_GRACE_SEC',
   verbose: 'OCI_TRANSCODE_VERBOSE',
 } as const;
 
@@ -104,7 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (leaf === undefined) raw[head] = value;
     else raw[head] = { ...(raw[head] as Record<string, unknown> | undefined), [leaf]: value };
   }
-  for (const section of ['limits', 'job', 'dev']) raw[section] ??= {};
+  for (const section of ['limits', 'job', 'dev', 'reconcile']) raw[section] ??= {};
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {

@@ -8,6 +8,8 @@ export interface ObjectInfo {
   etag: string;
   modified?: string;
   contentType?: string;
+  /** OCI's archival state (Archived, Restoring, Restored) when a listing reports it; absent for standard objects. */
+  archivalState?: string;
 }
 
 export interface GetOptions {

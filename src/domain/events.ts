@@ -1,10 +1,18 @@
-// OCI Object Storage create-object event (CloudEvents 0.1) -> a TranscodeRequest, or a reason to ignore it.
-// Pure: used by the starter function and the local watcher; no I/O.
+// OCI Object Storage object events (CloudEvents 0.1) -> a TranscodeRequest, or a reason to ignore it.
+// Pure: used by the starter function, the local watcher and the janitor's reconciler; no I/O.
 import { z } from 'zod';
 import { DASH_MANIFEST, JOB_RECORD, MASTER_PLAYLIST, MAX_OBJECT_NAME_BYTES, THUMBNAIL_FOLDER, fnv1a, normalizePrefix, utf8Bytes } from './layout.js';
 import type { SourceRef, TranscodeRequest } from './types.js';
 
 export const CREATE_OBJECT = 'com.oraclecloud.objectstorage.createobject';
+export const UPDATE_OBJECT = 'com.oraclecloud.objectstorage.updateobject';
+/**
+ * The types that start a run. Object Storage emits create, update and delete separately, and which one
+ * an overwrite produces is not pinned down: both carry the same data, and the eTag tells uploads apart.
+ */
+export const OBJECT_EVENT_TYPES: readonly string[] = [CREATE_OBJECT, UPDATE_OBJECT];
+const OBJECT_STORAGE = 'com.oraclecloud.objectstorage.';
+const DELETE_OBJECT = `${OBJECT_STORAGE}deleteobject`;
 
 /** The event cannot be read: the Fn wrapper answers 400 with this message. */
 export class InvalidEventError extends Error {
@@ -102,34 +110,60 @@ export function ownOutputReason(name: string, destPrefix: string): string | unde
   return undefined;
 }
 
+/** Why an object is not the pipeline's to transcode, or undefined. Events and the reconciler ask the same. */
+export function ignoredObjectReason(o: { bucket: string; object: string; archivalState?: string | undefined }, config: EventConfig): string | undefined {
+  const { bucket, object, archivalState } = o;
+  if (!config.sourceBuckets.includes(bucket)) return `bucket ${bucket} is not a configured source (${config.sourceBuckets.join(', ') || 'none'})`;
+  if (object.endsWith('/')) return `${object} is a folder marker`;
+  if (bucket === config.destBucket) {
+    const own = ownOutputReason(object, config.destPrefix);
+    if (own) return own;
+  }
+  if (archivalState && /^(archived|restoring)$/i.test(archivalState)) {
+    return `${object} is ${archivalState.toLowerCase()}: restore it, then upload again to transcode`;
+  }
+  return undefined;
+}
+
+/** The request for one source object, whoever noticed it: its event or the reconciler. */
+export function requestFor(source: SourceRef, config: EventConfig): TranscodeRequest {
+  return { source: { ...source }, dest: { bucket: config.destBucket, prefix: normalizePrefix(config.destPrefix) } };
+}
+
+// Other Object Storage events (deleteobject, bucket events) are valid deliveries of a rule that matches
+// more than it needs to: ignored with a reason, so they do not show as failed invocations. A type of
+// another service means the rule points at the wrong function: refused.
+function otherObjectStorageEvent(type: string, json: object): string {
+  const data = (json as { data?: { resourceName?: unknown; additionalDetails?: { bucketName?: unknown } } }).data;
+  const [bucket, name] = [data?.additionalDetails?.bucketName, data?.resourceName];
+  // Named only when both look like names: the event is not validated further, and reasons get logged.
+  const named = (v: unknown): v is string => typeof v === 'string' && utf8Bytes(v) <= MAX_OBJECT_NAME_BYTES;
+  const what = named(bucket) && named(name) ? ` of ${bucket}/${name}` : '';
+  const short = type.slice(OBJECT_STORAGE.length);
+  if (type === DELETE_OBJECT) return `${short}${what} starts nothing: a deleted source keeps its published outputs`;
+  return `${short}${what} starts nothing: only createobject and updateobject do`;
+}
+
 /** Reads one delivery. Throws InvalidEventError for malformed events; 'ignore' for valid ones that are not ours. */
 export function parseObjectEvent(event: unknown, config: EventConfig): ParsedEvent {
   const json = decodeJson(event);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new InvalidEventError('event must be a JSON object');
   const type = (json as { eventType?: unknown }).eventType;
-  if (typeof type === 'string' && type !== CREATE_OBJECT) {
-    throw new InvalidEventError(`unknown eventType "${type}": only ${CREATE_OBJECT} starts a run`);
+  if (typeof type === 'string' && !OBJECT_EVENT_TYPES.includes(type)) {
+    if (!type.startsWith(OBJECT_STORAGE)) throw new InvalidEventError(`unknown eventType "${type}": only ${CREATE_OBJECT} and ${UPDATE_OBJECT} start a run`);
+    return { kind: 'ignore', reason: otherObjectStorageEvent(type, json) };
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new InvalidEventError(`invalid create-object event: ${parsed.error.issues.map(describeIssue).join('; ')}`);
+  if (!parsed.success) {
+    const what = type === UPDATE_OBJECT ? 'update-object' : 'create-object';
+    throw new InvalidEventError(`invalid ${what} event: ${parsed.error.issues.map(describeIssue).join('; ')}`);
+  }
   const { data, eventID } = parsed.data;
   const { bucketName: bucket, namespace, eTag: etag, archivalState } = data.additionalDetails;
   const object = objectName(data, namespace, bucket);
-
-  if (!config.sourceBuckets.includes(bucket)) return { kind: 'ignore', reason: `bucket ${bucket} is not a configured source (${config.sourceBuckets.join(', ') || 'none'})` };
-  if (object.endsWith('/')) return { kind: 'ignore', reason: `${object} is a folder marker` };
-  if (bucket === config.destBucket) {
-    const own = ownOutputReason(object, config.destPrefix);
-    if (own) return { kind: 'ignore', reason: own };
-  }
-  if (archivalState && /^(archived|restoring)$/i.test(archivalState)) {
-    return { kind: 'ignore', reason: `${object} is ${archivalState.toLowerCase()}: restore it, then upload again to transcode` };
-  }
-  const request: TranscodeRequest = {
-    source: { namespace, bucket, object, etag },
-    dest: { bucket: config.destBucket, prefix: normalizePrefix(config.destPrefix) },
-  };
-  return { kind: 'request', request, eventId: eventID };
+  const reason = ignoredObjectReason({ bucket, object, archivalState }, config);
+  if (reason !== undefined) return { kind: 'ignore', reason };
+  return { kind: 'request', request: requestFor({ namespace, bucket, object, etag }, config), eventId: eventID };
 }
 
 // Temporal caps workflow ids at 1000 bytes. Ids up to 900 bytes are kept whole; longer ones keep a

@@ -9,8 +9,12 @@ import { stackPaths } from '../stack/paths.js';
 import { liveState } from '../stack/state.js';
 import { openAdapters } from '../worker/adapters.js';
 import { summary } from './decide.js';
+import { reconcileSummary, type JanitorResult, type ReconcileLine } from './reconcile.js';
+import { reconcileSources } from './reconcile-sweep.js';
 import { sweepOrphanJobs } from './sweep.js';
-import { installJanitorSchedule, JANITOR_SCHEDULE_ID, JANITOR_WORKFLOW_TYPE, removeJanitorSchedule, runStateFrom } from './temporal.js';
+import { installJanitorSchedule, JANITOR_SCHEDULE_ID, JANITOR_WORKFLOW_TYPE, reconcileStarter, removeJanitorSchedule, runStateFrom } from './temporal.js';
+
+const reconcileLine = (l: ReconcileLine): string => `${l.outcome.padEnd(12)} ${l.bucket}/${l.object ?? ''}  ${l.reason}`;
 
 async function connect(config: Config): Promise<{ client: Client; namespace: string; close(): Promise<void> }> {
   const { connectionOptions, namespace } = loadClientConnectConfig();
@@ -60,12 +64,18 @@ export async function janitorCommand(opts: JanitorOptions): Promise<void> {
         namespace: temporal.namespace,
         dryRun: opts.dryRun === true,
       });
-      if (opts.json) console.log(JSON.stringify(report));
+      // From the first source bucket on: only the schedule's sweeps carry the place of the previous one.
+      const reconciled = await reconcileSources({ store: adapters.store, starter: reconcileStarter(temporal.client, config), config, dryRun: opts.dryRun === true });
+      const result: JanitorResult = { ...report, reconciled };
+      if (opts.json) console.log(JSON.stringify(result));
       else {
         for (const job of report.jobs) console.log(`${job.outcome.padEnd(12)} ${job.id}  ${job.reason}`);
         console.log(summary(report));
+        for (const line of reconciled.objects) console.log(reconcileLine(line));
+        console.log(reconcileSummary(reconciled));
       }
       if (report.errors > 0) throw new CliError(`${report.errors} job(s) could not be judged or deleted; they are kept for the next sweep`);
+      if (reconciled.errors > 0) throw new CliError(`${reconciled.errors} source object(s) or bucket(s) could not be reconciled; the next sweep tries again`);
     } finally {
       await adapters.close();
       // The OCI runner holds an SDK client of its own; the local one has nothing to release.

@@ -2,7 +2,11 @@
 import type { Client } from '@temporalio/client';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import type { Config } from '../config.js';
+import type { WorkflowStarter } from '../starter-fn/handler.js';
+import { createTemporalStarter } from '../starter-fn/temporal-starter.js';
 import type { RunRef, RunState } from './decide.js';
+import type { JanitorResult } from './reconcile.js';
 
 export const JANITOR_WORKFLOW_TYPE = 'janitor';
 export const JANITOR_SCHEDULE_ID = 'oci-transcode-janitor';
@@ -32,6 +36,36 @@ export function runStateFrom(client: Client): (run: RunRef) => Promise<RunState>
   };
 }
 
+/** The starter's own window on Temporal, for the reconciler: its runs start exactly as an event's would. */
+export function reconcileStarter(client: Client, config: Pick<Config, 'taskQueue'>): WorkflowStarter {
+  return createTemporalStarter(client, config);
+}
+
+/**
+ * Where the previous sweep of the schedule stopped: `reconciled.next` of the newest completed janitor run
+ * among the schedule's recent actions other than the run `self` (scheduled runs started within one second
+ * share a workflow id); undefined when there is none (start over).
+ * Read from the runs themselves, because a schedule's last completion result does not reach a run on
+ * every server (the Temporal 1.32 dev server passes none to triggered runs).
+ */
+export async function previousReconcileCursor(client: Client, scheduleId: string, self: { runId: string }): Promise<unknown> {
+  let recent;
+  try {
+    recent = (await client.schedule.getHandle(scheduleId).describe()).info.recentActions;
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) return undefined;
+    throw error;
+  }
+  for (const { action } of [...recent].reverse()) {
+    if (action.workflow.firstExecutionRunId === self.runId) continue;
+    const handle = client.workflow.getHandle(action.workflow.workflowId, action.workflow.firstExecutionRunId);
+    const { status } = await handle.describe();
+    if (status.name !== 'COMPLETED') continue;
+    return ((await handle.result()) as Partial<JanitorResult> | undefined)?.reconciled?.next;
+  }
+  return undefined;
+}
+
 export interface JanitorScheduleOptions {
   taskQueue: string;
   everyMinutes?: number;
@@ -44,10 +78,11 @@ function scheduleOptions(o: JanitorScheduleOptions): ScheduleOptions {
   return {
     scheduleId: o.scheduleId ?? JANITOR_SCHEDULE_ID,
     spec: { intervals: [{ every: `${every}m` }] },
-    action: { type: 'startWorkflow', workflowType: JANITOR_WORKFLOW_TYPE, taskQueue: o.taskQueue, args: [{}], workflowId: o.scheduleId ?? JANITOR_SCHEDULE_ID },
+    // The schedule names itself, so the reconciler finds the previous sweep's place (previousReconcileCursor).
+    action: { type: 'startWorkflow', workflowType: JANITOR_WORKFLOW_TYPE, taskQueue: o.taskQueue, args: [{ scheduleId: o.scheduleId ?? JANITOR_SCHEDULE_ID }], workflowId: o.scheduleId ?? JANITOR_SCHEDULE_ID },
     // A sweep still running when the next is due: skip, never two sweeps deleting side by side.
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute', pauseOnFailure: false },
-    state: { note: 'Deletes transcoder jobs whose workflow run is closed or unknown (npx oci-transcode janitor)' },
+    state: { note: 'Deletes transcoder jobs whose workflow run is closed or unknown, and starts uploads whose event was lost (npx oci-transcode janitor)' },
   };
 }
 

@@ -1,14 +1,17 @@
-// The OCI Object Storage create-object event (CloudEvents 0.1) the local watcher emits, shaped exactly
-// like the one OCI Events delivers to the starter function, so both paths run the same handler.
-// Pure: the caller supplies the delivery id and time.
+// The OCI Object Storage object event (CloudEvents 0.1) the local watcher emits, shaped exactly like the
+// one OCI Events delivers to the starter function, so both paths run the same handler: createobject for
+// a new name, updateobject for an upload over a name that exists. Pure: the caller supplies id and time.
+import { CREATE_OBJECT, UPDATE_OBJECT } from '../domain/events.js';
 
-export const CREATE_OBJECT_EVENT_TYPE = 'com.oraclecloud.objectstorage.createobject';
+export const CREATE_OBJECT_EVENT_TYPE = CREATE_OBJECT;
+export const UPDATE_OBJECT_EVENT_TYPE = UPDATE_OBJECT;
+export type ObjectEventType = typeof CREATE_OBJECT_EVENT_TYPE | typeof UPDATE_OBJECT_EVENT_TYPE;
 
 /** Stand-in OCIDs: local buckets have none, but the real event always carries them. */
 export const LOCAL_COMPARTMENT_ID = 'ocid1.compartment.oc1..local';
 
 export interface CreateObjectEvent {
-  eventType: typeof CREATE_OBJECT_EVENT_TYPE;
+  eventType: ObjectEventType;
   cloudEventsVersion: '0.1';
   eventTypeVersion: '2.0';
   source: 'ObjectStorage';
@@ -41,11 +44,13 @@ export interface CreateObjectFacts {
   etag: string;
   eventID: string;
   eventTime: Date;
+  /** Default createobject. */
+  eventType?: ObjectEventType;
 }
 
 export function createObjectEvent(f: CreateObjectFacts): CreateObjectEvent {
   return {
-    eventType: CREATE_OBJECT_EVENT_TYPE,
+    eventType: f.eventType ?? CREATE_OBJECT_EVENT_TYPE,
     cloudEventsVersion: '0.1',
     eventTypeVersion: '2.0',
     source: 'ObjectStorage',

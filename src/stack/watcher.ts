@@ -1,5 +1,6 @@
-// Turns each new, fully written file in a local source-bucket folder into the create-object event a
-// real bucket would emit, and hands it to the same starter handler the OCI function runs.
+// Turns each new, fully written file in a local source-bucket folder into the object event a real
+// bucket would emit (createobject for a new name, updateobject for an upload over a known one), and
+// hands it to the same starter handler the OCI function runs.
 // chokidar's awaitWriteFinish waits until the size stops changing, so a slow `cp` is one event, not
 // a burst of half-written ones; temporary files (the store's atomic-write staging) are ignored.
 import { randomUUID } from 'node:crypto';
@@ -7,7 +8,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { ObjectInfo } from '../ports.js';
-import { createObjectEvent, type CreateObjectEvent } from './object-event.js';
+import { createObjectEvent, CREATE_OBJECT_EVENT_TYPE, UPDATE_OBJECT_EVENT_TYPE, type CreateObjectEvent, type ObjectEventType } from './object-event.js';
 
 export interface BucketWatcherOptions {
   /** Folder holding one folder per bucket. */
@@ -32,7 +33,7 @@ export interface BucketWatcherOptions {
 
 export interface BucketWatcher {
   /** The event path for one object, as if the file had just appeared (tests use it to redeliver). */
-  emit(bucket: string, name: string): Promise<CreateObjectEvent | undefined>;
+  emit(bucket: string, name: string, eventType?: ObjectEventType): Promise<CreateObjectEvent | undefined>;
   close(): Promise<void>;
 }
 
@@ -51,7 +52,7 @@ export async function watchBuckets(o: BucketWatcherOptions): Promise<BucketWatch
   for (const { dir } of dirs) await mkdir(dir, { recursive: true });
   const onError = o.onError ?? ((error: Error, context: string) => console.error(`[watcher] ${context}: ${error.message}`));
 
-  const emit = async (bucket: string, name: string): Promise<CreateObjectEvent | undefined> => {
+  const emit = async (bucket: string, name: string, eventType: ObjectEventType = CREATE_OBJECT_EVENT_TYPE): Promise<CreateObjectEvent | undefined> => {
     const info = await o.head(bucket, name);
     if (!info) return undefined; // removed again before we looked: a real bucket would not emit either
     const event = createObjectEvent({
@@ -61,6 +62,7 @@ export async function watchBuckets(o: BucketWatcherOptions): Promise<BucketWatch
       etag: info.etag,
       eventID: randomUUID(),
       eventTime: new Date(),
+      eventType,
     });
     await o.deliver(event);
     return event;
@@ -84,10 +86,10 @@ export async function watchBuckets(o: BucketWatcherOptions): Promise<BucketWatch
       ignored: (path, stats) => Boolean(stats?.isFile()) && isTemporary(locate(path)?.name ?? basename(path)),
     },
   );
-  const onFile = (path: string): void => {
+  const onFile = (path: string, eventType: ObjectEventType = CREATE_OBJECT_EVENT_TYPE): void => {
     const where = locate(path);
     if (!where || isTemporary(where.name)) return;
-    emit(where.bucket, where.name).catch((error: unknown) => onError(error as Error, `event for ${where.bucket}/${where.name}`));
+    emit(where.bucket, where.name, eventType).catch((error: unknown) => onError(error as Error, `event for ${where.bucket}/${where.name}`));
   };
 
   // chokidar lists a new folder before it starts watching it: a file that lands in between (a store
@@ -118,8 +120,9 @@ export async function watchBuckets(o: BucketWatcherOptions): Promise<BucketWatch
   const onDir = (dir: string): void => {
     rescan(dir).catch((error: unknown) => onError(error as Error, `rescan of ${dir}`));
   };
-  // A new name is 'add'; an upload over an existing name (rename onto it) is 'change'.
-  watcher.on('add', onFile).on('change', onFile).on('addDir', onDir).on('error', (error) => onError(error as Error, 'watch'));
+  // A new name is 'add'; an upload over an existing name (rename onto it) is 'change', which OCI
+  // reports as an update of the object.
+  watcher.on('add', (path) => onFile(path)).on('change', (path) => onFile(path, UPDATE_OBJECT_EVENT_TYPE)).on('addDir', onDir).on('error', (error) => onError(error as Error, 'watch'));
   await new Promise<void>((resolve) => watcher.once('ready', resolve));
   return {
     emit,

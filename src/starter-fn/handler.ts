@@ -1,5 +1,7 @@
-// The starter: one create-object event -> at most one workflow run per upload. Pure apart from the
-// injected WorkflowStarter; the Fn entry (func.ts) and the local watcher both call handleEvent.
+// The starter: one object event -> at most one workflow run per upload. Pure apart from the injected
+// WorkflowStarter; the Fn entry (func.ts) and the local watcher call handleEvent, and the janitor's
+// reconciler (src/janitor/reconcile-sweep.ts) calls startTranscode for an upload whose event was lost:
+// both go through startTranscode, the only place that turns a request into a start.
 //
 // How dedupe and supersede work (one workflow id per object, the run's memo holds its etag):
 //   1. describe(id): a run (open or closed) whose etag is the event's -> 'duplicate'. A redelivery
@@ -53,12 +55,19 @@ export interface WorkflowStarter {
   signalWithStart(workflowId: string, request: TranscodeRequest, memo: TranscodeMemo): Promise<{ runId: string; started: boolean; etag?: string }>;
 }
 
-export async function handleEvent(event: unknown, deps: { starter: WorkflowStarter; config: StarterConfig }): Promise<StarterResult> {
-  const { starter, config } = deps;
-  const parsed = parseObjectEvent(event, config); // throws InvalidEventError: the Fn wrapper answers 400
-  if (parsed.kind === 'ignore') return { outcome: 'ignored', reason: parsed.reason };
+/** What startTranscode answers: every StarterResult but 'ignored' (requests are never ignored). */
+export type StartResult = Exclude<StarterResult, { outcome: 'ignored' }>;
 
-  const request: TranscodeRequest = { ...parsed.request };
+export async function handleEvent(event: unknown, deps: { starter: WorkflowStarter; config: StarterConfig }): Promise<StarterResult> {
+  const parsed = parseObjectEvent(event, deps.config); // throws InvalidEventError: the Fn wrapper answers 400
+  if (parsed.kind === 'ignore') return { outcome: 'ignored', reason: parsed.reason };
+  return startTranscode(parsed.request, deps);
+}
+
+/** The one start path (see the header): the configured settings, dedupe on the memo etag, signal-with-start. */
+export async function startTranscode(base: TranscodeRequest, deps: { starter: WorkflowStarter; config: StarterConfig }): Promise<StartResult> {
+  const { starter, config } = deps;
+  const request: TranscodeRequest = { ...base };
   if (config.preset) request.preset = config.preset;
   if (config.formats) request.formats = [...config.formats];
   if (config.parallelism) request.parallelism = config.parallelism;

@@ -15,6 +15,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('bounds the reconciler by default, and names the variable of a bad bound', () => {
+    expect(loadConfig({}).reconcile).toEqual({ maxObjects: 2000, maxStarts: 20, graceSec: 600 });
+    expect(loadConfig({ OCI_TRANSCODE_RECONCILE_MAX_OBJECTS: '0', OCI_TRANSCODE_RECONCILE_GRACE_SEC: '0' }).reconcile).toMatchObject({ maxObjects: 0, graceSec: 0 });
+    expect(() => loadConfig({ OCI_TRANSCODE_RECONCILE_MAX_STARTS: '0' })).toThrow(/OCI_TRANSCODE_RECONCILE_MAX_STARTS/);
+    expect(() => loadConfig({ OCI_TRANSCODE_RECONCILE_MAX_OBJECTS: '-1' })).toThrow(/OCI_TRANSCODE_RECONCILE_MAX_OBJECTS/);
+    expect(() => loadConfig({ OCI_TRANSCODE_RECONCILE_GRACE_SEC: 'soon' })).toThrow(/OCI_TRANSCODE_RECONCILE_GRACE_SEC/);
+  });
+
   it('refuses a local source bucket as destination without a prefix, where a.mp4 and a.mp4/ would clash', () => {
     const env = { OCI_TRANSCODE_SOURCE_BUCKETS: 'media', OCI_TRANSCODE_DEST_BUCKET: 'media' };
     expect(() => loadConfig(env)).toThrow(ConfigError);

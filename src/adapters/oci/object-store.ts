@@ -12,7 +12,8 @@ import { ociDate } from './dates.js';
 import { statusOf, toPortError } from './errors.js';
 import { uploadBuffer, uploadFile, uploadStream, type UploadTarget } from './uploads.js';
 
-const LIST_FIELDS = 'name,size,etag,md5,timeCreated,timeModified';
+// archivalState: the reconciler leaves archived sources alone, as the starter does for their events.
+const LIST_FIELDS = 'name,size,etag,md5,timeCreated,timeModified,archivalState';
 
 function toReadable(value: Readable | ReadableStream | WebReadableStream): Readable {
   return value instanceof Readable ? value : Readable.fromWeb(value as WebReadableStream);
@@ -124,7 +125,13 @@ export class OciObjectStore implements ObjectStore {
         fields: LIST_FIELDS,
       });
       const objects = r.listObjects.objects.map(
-        (o): ObjectInfo => ({ name: o.name, size: Number(o.size ?? 0), etag: o.etag ?? '', modified: ociDate(o.timeModified ?? o.timeCreated, 'body') }),
+        (o): ObjectInfo => ({
+          name: o.name,
+          size: Number(o.size ?? 0),
+          etag: o.etag ?? '',
+          modified: ociDate(o.timeModified ?? o.timeCreated, 'body'),
+          ...(o.archivalState ? { archivalState: o.archivalState } : {}),
+        }),
       );
       const next = r.listObjects.nextStartWith;
       return next ? { objects, next } : { objects };

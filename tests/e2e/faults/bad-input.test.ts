@@ -209,7 +209,7 @@ describe('malformed and foreign events', () => {
       [{ ...valid, eventID: undefined }, 'invalid create-object event: eventID is missing'],
       [{ ...valid, data: { ...valid.data, additionalDetails: { ...valid.data.additionalDetails, eTag: 42 } } }, 'invalid create-object event: data.additionalDetails.eTag must be a string'],
       [{ ...valid, data: {} }, 'invalid create-object event: data.additionalDetails is missing'],
-      [{ ...valid, eventType: 'com.oraclecloud.objectstorage.deleteobject' }, 'unknown eventType "com.oraclecloud.objectstorage.deleteobject": only com.oraclecloud.objectstorage.createobject starts a run'],
+      [{ ...valid, eventType: 'com.oraclecloud.computeapi.launchinstance.end' }, 'unknown eventType "com.oraclecloud.computeapi.launchinstance.end": only com.oraclecloud.objectstorage.createobject and com.oraclecloud.objectstorage.updateobject start a run'],
       ['{"eventType": ', 'event is not valid JSON'],
       [null, 'event must be a JSON object'],
       [{ ...valid, data: { ...valid.data, resourceName: 'a\u0000b.mp4' } }, 'data.resourceName contains control character U+0000'],
@@ -221,6 +221,11 @@ describe('malformed and foreign events', () => {
     }
     const foreign = { ...valid, data: { ...valid.data, resourceId: '/n/local/b/other/o/x.mp4', additionalDetails: { ...valid.data.additionalDetails, bucketName: 'other' } } };
     expect(await handleEvent(foreign, { starter, config })).toEqual({ outcome: 'ignored', reason: 'bucket other is not a configured source (media-in, media-out)' });
+    // A rule that also matches deletes: answered, never a failed invocation, and nothing starts.
+    expect(await handleEvent({ ...valid, eventType: 'com.oraclecloud.objectstorage.deleteobject' }, { starter, config })).toEqual({
+      outcome: 'ignored',
+      reason: 'deleteobject of media-in/x.mp4 starts nothing: a deleted source keeps its published outputs',
+    });
     expect((await stack.client.workflow.count()).count).toBe(before);
   });
 });

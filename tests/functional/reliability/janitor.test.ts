@@ -61,7 +61,8 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
 }
 
 beforeAll(async () => {
-  [env, standIn] = await Promise.all([startTemporal(), startOciStandIn({ images: standInImages() }), workflowBundle()]);
+  // The source and destination buckets exist: `janitor --once` also reconciles the source buckets.
+  [env, standIn] = await Promise.all([startTemporal(), startOciStandIn({ images: standInImages(), buckets: ['media-in', 'media-out'] }), workflowBundle()]);
   stack = await startStack(env);
   temporalEnv = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default', OCI_TRANSCODE_TASK_QUEUE: stack.config.taskQueue };
 });

@@ -88,7 +88,7 @@ describe('watchBuckets', () => {
     expect(events).toEqual([]);
   });
 
-  it('emits a new event with a new eTag when an upload atomically replaces a name', async () => {
+  it('emits a new event with a new eTag when an upload atomically replaces a name: updateobject, as OCI may', async () => {
     const path = join(root, 'media-in', 'clip.mp4');
     await writeFile(path, 'first version');
     await until(() => events.length === 1);
@@ -96,6 +96,11 @@ describe('watchBuckets', () => {
     await rename(`${path}.tmp`, path);
     await until(() => events.length === 2);
     expect(events[1]!.data.additionalDetails.eTag).not.toBe(events[0]!.data.additionalDetails.eTag);
+    expect(events.map((e) => e.eventType)).toEqual(['com.oraclecloud.objectstorage.createobject', 'com.oraclecloud.objectstorage.updateobject']);
+    // Rewritten in place, too.
+    await writeFile(path, 'third version');
+    await until(() => events.length === 3);
+    expect(events[2]!.eventType).toBe('com.oraclecloud.objectstorage.updateobject');
   });
 });
 

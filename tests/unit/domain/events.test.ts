@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InvalidEventError, ownOutputReason, parseObjectEvent, workflowIdFor } from '../../../src/domain/events.js';
+import { InvalidEventError, ignoredObjectReason, ownOutputReason, parseObjectEvent, requestFor, workflowIdFor } from '../../../src/domain/events.js';
 import { versionFolder, outputsOf, mediaPlaylist, renditionsFile, posterPng } from '../../../src/domain/layout.js';
 import { createObjectEvent } from '../../../src/stack/object-event.js';
 
 const raw = readFileSync(new URL('../../fixtures/events/sample-createobject.json', import.meta.url), 'utf8');
+const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../fixtures/events/${name}`, import.meta.url), 'utf8'));
 type Sample = { data: { resourceName?: string; resourceId?: string; additionalDetails: Record<string, unknown> } } & Record<string, unknown>;
 const sample = (): Sample => JSON.parse(raw) as Sample;
 const config = { sourceBuckets: ['media-in', 'shared'], destBucket: 'media-out', destPrefix: '' };
@@ -25,6 +26,27 @@ describe('parseObjectEvent: valid events', () => {
         dest: { bucket: 'media-out', prefix: '' },
       },
     });
+  });
+
+  it('accepts updateobject, the type an overwrite may arrive as, with the same data shape', () => {
+    expect(parseObjectEvent(fixture('sample-updateobject.json'), config)).toEqual({
+      kind: 'request',
+      eventId: '9d3a7e21-58c4-4f0b-b1d2-6e8f0a1c2b3d',
+      request: {
+        source: { namespace: 'axexamplens', bucket: 'media-in', object: 'uploads/Holiday clip (final).mp4', etag: 'b7e2c9d4-1f3a-4c5b-9d6e-7f8a9b0c1d2e' },
+        dest: { bucket: 'media-out', prefix: '' },
+      },
+    });
+    // An update is read with the same rules: an archived or foreign object is still ignored.
+    const archived = fixture('sample-updateobject.json') as Sample;
+    archived.data.additionalDetails.archivalState = 'Restoring';
+    expect(ignoreReason(archived)).toMatch(/is restoring: restore it/);
+  });
+
+  it('builds the same request the reconciler builds for a listed object', () => {
+    const parsed = parseObjectEvent(sample(), { ...config, destPrefix: 'streams' });
+    const source = { namespace: 'axexamplens', bucket: 'media-in', object: 'uploads/Holiday clip (final).mp4', etag: '4c1f6a0e-3b2d-4e5f-8a9b-0c1d2e3f4a5b' };
+    expect(parsed.kind === 'request' && parsed.request).toEqual(requestFor(source, { ...config, destPrefix: 'streams' }));
   });
 
   it('reads JSON text and bytes as an Fn body may arrive', () => {
@@ -68,6 +90,28 @@ describe('parseObjectEvent: valid but not ours', () => {
     e.data.additionalDetails.bucketName = 'elsewhere';
     e.data.resourceId = '/n/axexamplens/b/elsewhere/o/x.mp4';
     expect(ignoreReason(e)).toBe('bucket elsewhere is not a configured source (media-in, shared)');
+  });
+
+  it('ignores deleteobject with the object named, even without an eTag: outputs stay published', () => {
+    expect(ignoreReason(fixture('sample-deleteobject.json'))).toBe(
+      'deleteobject of media-in/uploads/Holiday clip (final).mp4 starts nothing: a deleted source keeps its published outputs',
+    );
+  });
+
+  it('ignores the other Object Storage events a broad rule matches', () => {
+    const bucketEvent = { eventType: 'com.oraclecloud.objectstorage.createbucket', data: { resourceName: 'media-in' } };
+    expect(ignoreReason(bucketEvent)).toBe('createbucket starts nothing: only createobject and updateobject do');
+    const huge = sample();
+    huge.eventType = 'com.oraclecloud.objectstorage.deleteobject';
+    huge.data.resourceName = 'x'.repeat(5000);
+    expect(ignoreReason(huge)).toBe('deleteobject starts nothing: a deleted source keeps its published outputs');
+  });
+
+  it('gives events and listed objects the same reasons', () => {
+    expect(ignoredObjectReason({ bucket: 'media-in', object: 'a/' }, config)).toBe('a/ is a folder marker');
+    expect(ignoredObjectReason({ bucket: 'media-in', object: 'a.mp4', archivalState: 'Archived' }, config)).toMatch(/a.mp4 is archived/);
+    expect(ignoredObjectReason({ bucket: 'media-in', object: 'a.mp4', archivalState: 'Restored' }, config)).toBeUndefined();
+    expect(ignoredObjectReason({ bucket: 'media-in', object: 'a.mp4' }, config)).toBeUndefined();
   });
 
   it('ignores folder markers and archived objects', () => {
@@ -142,14 +186,22 @@ describe('parseObjectEvent: malformed events', () => {
     expect(invalid((e) => void delete e.eventType)).toMatch(/eventType is missing/);
   });
 
+  it('names the event type it read in the message', () => {
+    expect(invalid((e) => { e.eventType = 'com.oraclecloud.objectstorage.updateobject'; delete e.data.additionalDetails.eTag; })).toBe(
+      'invalid update-object event: data.additionalDetails.eTag is missing',
+    );
+  });
+
   it('lists every problem at once', () => {
     expect(invalid(() => ({ eventType: 'com.oraclecloud.objectstorage.createobject', data: { additionalDetails: {} } }))).toMatch(
       /cloudEventsVersion is missing; .*eventID is missing; .*bucketName is missing/,
     );
   });
 
-  it('refuses unknown event types, non-objects and bad JSON', () => {
-    expect(invalid((e) => void (e.eventType = 'com.oraclecloud.objectstorage.deleteobject'))).toMatch(/unknown eventType "com.oraclecloud.objectstorage.deleteobject"/);
+  it('refuses event types of other services, non-objects and bad JSON', () => {
+    expect(invalid((e) => void (e.eventType = 'com.oraclecloud.computeapi.launchinstance.end'))).toBe(
+      'unknown eventType "com.oraclecloud.computeapi.launchinstance.end": only com.oraclecloud.objectstorage.createobject and com.oraclecloud.objectstorage.updateobject start a run',
+    );
     expect(invalid(() => '{"eventType": ')).toMatch(/^event is not valid JSON: /);
     expect(invalid(() => [1])).toBe('event must be a JSON object');
     expect(() => parseObjectEvent(null, config)).toThrow('event must be a JSON object');

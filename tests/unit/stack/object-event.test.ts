@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseObjectEvent } from '../../../src/domain/events.js';
-import { createObjectEvent, CREATE_OBJECT_EVENT_TYPE } from '../../../src/stack/object-event.js';
+import { createObjectEvent, CREATE_OBJECT_EVENT_TYPE, UPDATE_OBJECT_EVENT_TYPE } from '../../../src/stack/object-event.js';
 
 describe('createObjectEvent', () => {
   const event = createObjectEvent({
@@ -27,6 +27,13 @@ describe('createObjectEvent', () => {
     expect(event.data.resourceName).toBe('trips/my clip #1.mp4');
     expect(event.data.resourceId).toBe('/n/local/b/media-in/o/trips/my clip #1.mp4');
     expect(event.data.additionalDetails).toMatchObject({ bucketName: 'media-in', namespace: 'local', eTag: 'etag-123' });
+  });
+
+  it('is an updateobject, with the same data, for an upload over a name that exists', () => {
+    const update = createObjectEvent({ namespace: 'local', bucket: 'media-in', object: 'a.mp4', etag: 'e2', eventID: 'd-2', eventTime: new Date(0), eventType: UPDATE_OBJECT_EVENT_TYPE });
+    expect(update.eventType).toBe('com.oraclecloud.objectstorage.updateobject');
+    expect(event.eventType).toBe('com.oraclecloud.objectstorage.createobject');
+    expect(parseObjectEvent(update, { sourceBuckets: ['media-in'], destBucket: 'media-out', destPrefix: '' })).toMatchObject({ kind: 'request', request: { source: { object: 'a.mp4', etag: 'e2' } } });
   });
 
   it('round-trips through JSON unchanged (it travels as a request body)', () => {

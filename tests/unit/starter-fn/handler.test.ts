@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { handleEvent, InvalidEventError, type StarterConfig } from '../../../src/starter-fn/handler.js';
+import { requestFor } from '../../../src/domain/events.js';
+import { handleEvent, InvalidEventError, startTranscode, type StarterConfig } from '../../../src/starter-fn/handler.js';
 import { MemoryStarter } from './memory-starter.js';
 
 const raw = readFileSync(new URL('../../fixtures/events/sample-createobject.json', import.meta.url), 'utf8');
@@ -84,6 +85,32 @@ describe('handleEvent', () => {
     e.data.resourceName = 'uploads/';
     expect(await handle(e)).toEqual({ outcome: 'ignored', reason: 'uploads/ is a folder marker' });
     expect(starter.calls).toEqual({ describe: 0, signalWithStart: 0 });
+  });
+
+  it('takes an overwrite delivered as updateobject like a newer upload: started after the old run closed, superseding while open', async () => {
+    const update = (etag: string): unknown => ({ ...(event(etag, `u-${etag}`) as object), eventType: 'com.oraclecloud.objectstorage.updateobject' });
+    await handle(event('etag-1'));
+    expect(await handle(update('etag-2'))).toEqual({ outcome: 'superseding', workflowId: WID, runId: 'run-1' });
+    starter.complete(WID);
+    expect(await handle(update('etag-3'))).toEqual({ outcome: 'started', workflowId: WID, runId: 'run-3' });
+    // A create and an update of one upload (both may be delivered) end in one run.
+    expect(await handle(event('etag-3'))).toMatchObject({ outcome: 'duplicate' });
+  });
+
+  it('ignores a deleteobject without touching Temporal', async () => {
+    const deleted = { ...(event() as object), eventType: 'com.oraclecloud.objectstorage.deleteobject' };
+    expect(await handle(deleted)).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/^deleteobject of media-in\/uploads/) as string });
+    expect(starter.calls).toEqual({ describe: 0, signalWithStart: 0 });
+  });
+
+  it('startTranscode is the same start path for a request the reconciler builds: settings, memo, dedupe', async () => {
+    const source = { namespace: 'axexamplens', bucket: 'media-in', object: 'uploads/Holiday clip (final).mp4', etag: 'etag-1' };
+    expect(await startTranscode(requestFor(source, config), { starter, config })).toEqual({ outcome: 'started', workflowId: WID, runId: 'run-1' });
+    expect(starter.latest(WID)?.request).toMatchObject({ dest: { bucket: 'media-out', prefix: 'streams/' }, preset: 'seed', formats: ['hls'], parallelism: 'per-rendition' });
+    // The event arriving late is a duplicate of the run the reconciler started, and the reverse.
+    expect(await handle(event('etag-1'))).toMatchObject({ outcome: 'duplicate' });
+    expect(await startTranscode(requestFor(source, config), { starter, config })).toMatchObject({ outcome: 'duplicate' });
+    expect(starter.runs.get(WID)).toHaveLength(1);
   });
 
   it('throws InvalidEventError for malformed events', async () => {
