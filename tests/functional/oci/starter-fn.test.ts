@@ -80,12 +80,12 @@ afterAll(async () => {
 });
 
 describe('starter function bundle', () => {
-  it('is one small self-contained file with func.yaml and package.json', () => {
+  it('is one small self-contained file with func.yaml, its Dockerfile and package.json', () => {
     expect(built.bytes).toBeLessThan(6 * 1024 * 1024);
     const yaml = readFileSync(join(built.dir, 'func.yaml'), 'utf8');
     expect(yaml).toMatch(/^schema_version: 20180708$/m);
-    expect(yaml).toMatch(/^runtime: node$/m);
-    expect(yaml).toMatch(/^entrypoint: node func.js$/m);
+    expect(yaml).toMatch(/^runtime: docker$/m); // fn builds our Dockerfile (tests/unit/static/starter-fn-image.test.ts)
+    expect(readFileSync(join(built.dir, 'Dockerfile'), 'utf8')).toMatch(/^ENTRYPOINT \["node", "func.js"\]$/m);
     expect(JSON.parse(readFileSync(join(built.dir, 'package.json'), 'utf8'))).toMatchObject({ main: 'func.js' });
   });
 
