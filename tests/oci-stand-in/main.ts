@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ADMIN_GROUP } from './iam/stand-in-iam.js';
 import { standInImages, TRANSCODER_IMAGE } from './images.js';
 import { startOciStandIn } from './server.js';
 
@@ -29,14 +30,16 @@ const standIn = await startOciStandIn({
   images: standInImages(),
   onContainerOutput: values.quiet ? undefined : (container, line) => console.error(`[${container}] ${line}`),
 });
+// Two identities, as in a tenancy: the worker's (held to deploy/oci-policies.yaml, like a real worker) and
+// an operator's (profile OPERATOR, Administrators) for uploading sources and looking at outputs.
 const key = standIn.createApiKey();
+const operator = standIn.createApiKey({ groups: [ADMIN_GROUP] });
 const dir = mkdtempSync(join(tmpdir(), 'oci-stand-in-'));
-writeFileSync(join(dir, 'key.pem'), key.privateKeyPem, { mode: 0o600 });
-writeFileSync(
-  join(dir, 'config'),
-  `[DEFAULT]\nuser=${key.user}\nfingerprint=${key.fingerprint}\ntenancy=${key.tenancy}\nregion=${standIn.region}\nkey_file=${join(dir, 'key.pem')}\n`,
-  { mode: 0o600 },
-);
+const profile = (name: string, k: typeof key, file: string): string => {
+  writeFileSync(join(dir, file), k.privateKeyPem, { mode: 0o600 });
+  return `[${name}]\nuser=${k.user}\nfingerprint=${k.fingerprint}\ntenancy=${k.tenancy}\nregion=${standIn.region}\nkey_file=${join(dir, file)}\n`;
+};
+writeFileSync(join(dir, 'config'), `${profile('DEFAULT', key, 'key.pem')}\n${profile('OPERATOR', operator, 'operator.pem')}`, { mode: 0o600 });
 
 const env: Record<string, string> = {
   OCI_TRANSCODE_MODE: 'oci',
@@ -51,6 +54,7 @@ const env: Record<string, string> = {
 };
 const lines = Object.entries(env).map(([k, v]) => `export ${k}='${v}'`);
 console.log(`# OCI stand-in on ${standIn.url} (namespace ${standIn.namespace}, buckets ${values.bucket.join(', ')})`);
+console.log(`# the worker signs with profile DEFAULT of ${join(dir, 'config')}; upload sources with profile OPERATOR`);
 console.log(lines.join('\n'));
 if (values['env-file']) writeFileSync(values['env-file'], `${lines.join('\n')}\n`);
 
