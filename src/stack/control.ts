@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { CLI_ENTRY, REPO_ROOT, stackPaths } from './paths.js';
-import { liveState, readState, serverAlive, stackAlive, type StackState } from './state.js';
+import { liveState, readState, reapServer, stackAlive, type StackState, type StaleStack } from './state.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -60,20 +60,25 @@ export async function startInBackground(dataDir: string, o: { timeoutMs?: number
   }
 }
 
-/** The running stack, started in the background when there is none. */
-export async function ensureStack(dataDir: string): Promise<{ state: StackState; started: boolean }> {
-  const state = await liveState(stackPaths(dataDir).stateFile);
+/**
+ * The running stack, started in the background when there is none. A stack that had died is
+ * cleared away first (its leftover dev server stopped) and reported as `stale`.
+ */
+export async function ensureStack(dataDir: string): Promise<{ state: StackState; started: boolean; stale?: StaleStack }> {
+  let stale: StaleStack | undefined;
+  const onStale = (found: StaleStack): void => void (stale = found);
+  const state = await liveState(stackPaths(dataDir).stateFile, { onStale });
   if (state?.ready) return { state, started: false };
   if (state) {
     // Another `dev` is still starting: wait for it rather than racing it.
     for (let i = 0; i < 600; i++) {
       await sleep(200);
-      const now = await liveState(stackPaths(dataDir).stateFile);
+      const now = await liveState(stackPaths(dataDir).stateFile, { onStale });
       if (!now) break;
       if (now.ready) return { state: now, started: false };
     }
   }
-  return { state: await startInBackground(dataDir), started: true };
+  return { state: await startInBackground(dataDir), started: true, ...(stale ? { stale } : {}) };
 }
 
 /** Stops the stack gracefully (SIGTERM, as Ctrl-C would); kills it if it does not stop in time. */
@@ -85,10 +90,7 @@ export async function stopStack(dataDir: string, o: { timeoutMs?: number } = {})
   const deadline = Date.now() + (o.timeoutMs ?? 60_000);
   while (stackAlive(state) && Date.now() < deadline) await sleep(100);
   if (stackAlive(state)) process.kill(state.pid, 'SIGKILL');
-  if (state.serverPid && serverAlive(state)) {
-    process.kill(state.serverPid, 'SIGTERM');
-    for (let i = 0; i < 100 && serverAlive(state); i++) await sleep(100);
-  }
+  await reapServer(state); // a killed stack could not stop its server
   await liveState(paths.stateFile); // removes the file if the process could not
   return state;
 }

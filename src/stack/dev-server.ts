@@ -24,6 +24,8 @@ export interface DevServerOptions {
   searchAttributes?: Record<string, string>;
   /** Receives the server's own output lines (warnings and errors at log level warn). */
   onLine?: (line: string) => void;
+  /** Called with the server's pid as soon as it is spawned, before it is ready: who started it can record it at once. */
+  onSpawn?: (pid: number) => Promise<void> | void;
   readyTimeoutMs?: number;
 }
 
@@ -152,6 +154,8 @@ async function launch(o: DevServerOptions): Promise<DevServer> {
     }
   };
   try {
+    // Recorded before the wait: a stack killed while its server starts must still be able to stop it later.
+    if (child.pid !== undefined) await o.onSpawn?.(child.pid);
     await waitForServer(address, uiUrl, o.namespace ?? 'default', { timeoutMs: o.readyTimeoutMs ?? 60_000, exited });
   } catch (error) {
     await stop();

@@ -1,8 +1,16 @@
 // Client-side view of a run: wait for the watcher's event to start it, then follow it through its
 // `progress` query until it closes (following continue-as-new, which is how a superseding upload
-// hands over), and explain a failure with the whole cause chain.
-import { WorkflowFailedError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+// hands over), and explain a failure with the whole cause chain. Given a StackLink rather than a
+// client, following survives the stack stopping and coming back.
+import { Client, WorkflowFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { progressQuery, type Progress, type TranscodeMemo } from '../workflows/definitions.js';
+import { StackLostError, type StackLink } from './link.js';
+
+/** Where the calls go: one client, or a link that reconnects when the stack restarts. */
+export type RunSource = Client | Pick<StackLink, 'call'>;
+
+const callVia = (source: RunSource) =>
+  <T>(fn: (client: Client) => Promise<T>): Promise<T> => (source instanceof Client ? fn(source) : source.call(fn));
 
 export type RunStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'TIMED_OUT';
 
@@ -30,9 +38,9 @@ export function failureReason(error: unknown): string {
   return [...new Set(parts)].join(': ') || String(error);
 }
 
-async function describeOrUndefined(client: Client, workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
+async function describeOrUndefined(source: RunSource, workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
   try {
-    return await client.workflow.getHandle(workflowId).describe();
+    return await callVia(source)((client) => client.workflow.getHandle(workflowId).describe());
   } catch (error) {
     if ((error as Error).name === 'WorkflowNotFoundError') return undefined;
     throw error;
@@ -43,10 +51,10 @@ async function describeOrUndefined(client: Client, workflowId: string): Promise<
  * Waits until the workflow of this upload exists: the latest run carries our eTag in its memo
  * (a closed run of an older upload under the same name does not count).
  */
-export async function waitForRun(client: Client, workflowId: string, o: { etag?: string; timeoutMs: number; pollMs?: number }): Promise<WorkflowExecutionDescription | undefined> {
+export async function waitForRun(source: RunSource, workflowId: string, o: { etag?: string; timeoutMs: number; pollMs?: number }): Promise<WorkflowExecutionDescription | undefined> {
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
-    const description = await describeOrUndefined(client, workflowId);
+    const description = await describeOrUndefined(source, workflowId);
     const memo = description?.memo as Partial<TranscodeMemo> | undefined;
     if (description && (o.etag === undefined || memo?.etag === o.etag)) return description;
     if (Date.now() > deadline) return undefined;
@@ -54,23 +62,27 @@ export async function waitForRun(client: Client, workflowId: string, o: { etag?:
   }
 }
 
+/** A query waits for a worker to answer it; with none (its stack was killed) it would hang for minutes. */
+const QUERY_DEADLINE_MS = 5000;
+
 export async function queryProgress(client: Client, workflowId: string, runId?: string): Promise<Progress | undefined> {
   try {
-    return await client.workflow.getHandle(workflowId, runId).query(progressQuery);
+    return await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => client.workflow.getHandle(workflowId, runId).query(progressQuery));
   } catch {
-    // The first workflow task has not run yet, or the run just closed: no answer this time.
+    // The first workflow task has not run yet, the run just closed, or no worker answered in time: no answer this time.
     return undefined;
   }
 }
 
 /** Follows the latest run of workflowId until a run closes other than by continuing as new. */
-export async function followRun(client: Client, workflowId: string, o: { onProgress?: (p: Progress) => void; pollMs?: number } = {}): Promise<RunOutcome> {
+export async function followRun(source: RunSource, workflowId: string, o: { onProgress?: (p: Progress) => void; pollMs?: number } = {}): Promise<RunOutcome> {
+  const call = callVia(source);
   for (;;) {
-    const description = await client.workflow.getHandle(workflowId).describe();
+    const description = await call((client) => client.workflow.getHandle(workflowId).describe());
     const { runId } = description;
     const status = description.status.name;
     if (status === 'RUNNING') {
-      const progress = await queryProgress(client, workflowId, runId);
+      const progress = await call((client) => queryProgress(client, workflowId, runId));
       if (progress) o.onProgress?.(progress);
       await sleep(o.pollMs ?? 500);
       continue;
@@ -79,11 +91,11 @@ export async function followRun(client: Client, workflowId: string, o: { onProgr
       await sleep(100); // the next run is created in the same transaction; describe finds it next time
       continue;
     }
-    const handle = client.workflow.getHandle(workflowId, runId, { followRuns: false });
     try {
-      const result: unknown = await handle.result();
+      const result: unknown = await call((client) => client.workflow.getHandle(workflowId, runId, { followRuns: false }).result());
       return { workflowId, runId, status: 'COMPLETED', result };
     } catch (error) {
+      if (error instanceof StackLostError) throw error; // not the run's outcome: nobody could ask
       const closed = (['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'] as const).find((s) => s === status) ?? 'FAILED';
       const reason = error instanceof WorkflowFailedError ? failureReason(error.cause ?? error) : failureReason(error);
       return { workflowId, runId, status: closed, reason };

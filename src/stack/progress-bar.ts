@@ -52,9 +52,11 @@ export class ProgressLine {
     this.last = line;
   }
 
-  /** Ends the in-place line so the next output starts on a fresh one. */
+  /** Ends the in-place line so the next output starts on a fresh one; a later update draws the line anew. */
   done(): void {
     if (this.drawn) this.out.write('\n');
     this.drawn = false;
+    this.last = '';
+    this.lastPlainKey = '';
   }
 }

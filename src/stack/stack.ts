@@ -15,7 +15,7 @@ import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { cachedWorkflowBundle } from './bundle-cache.js';
 import { DEV_HOST, startDevServer, type DevServer } from './dev-server.js';
 import { stackPaths, type StackPaths } from './paths.js';
-import { claimState, processStart, releaseState, updateState, type StackState } from './state.js';
+import { claimState, processStart, releaseState, updateState, type StackState, type StaleStack } from './state.js';
 import { findTemporalBin } from './temporal-bin.js';
 import { watchBuckets, type BucketWatcher } from './watcher.js';
 
@@ -48,8 +48,13 @@ export async function startStack(config: Config, log: (line: string) => void = c
     uiUrl: `http://${DEV_HOST}:${uiPort}`, namespace: STACK_NAMESPACE, taskQueue: config.taskQueue,
     dataDir: paths.dataDir, startedAt: new Date().toISOString(),
   };
-  const claim = await claimState(paths.stateFile, state);
+  let stale: StaleStack | undefined;
+  const claim = await claimState(paths.stateFile, state, { onStale: (found) => (stale = found) });
   if (!claim.claimed) throw new StackAlreadyRunningError(claim.other);
+  if (stale) {
+    const left = stale.reapedServerPid ? `; stopped the Temporal dev server it left running (pid ${stale.reapedServerPid})` : '';
+    log(`[stack] the previous stack (pid ${stale.state.pid}) had died without stopping${left}; open runs continue from ${paths.dbFile}`);
+  }
 
   // Undo in reverse order; each step registers its own undo as soon as it exists.
   const undo: (() => Promise<void>)[] = [];
@@ -75,6 +80,10 @@ export async function startStack(config: Config, log: (line: string) => void = c
     log(`[stack] starting the Temporal dev server (${bin}) on ${state.address}`);
     server = await startDevServer({
       bin, dbFile: paths.dbFile, port, uiPort, namespace: STACK_NAMESPACE,
+      onSpawn: async (pid) => {
+        state = { ...state, serverPid: pid, serverPidStart: processStart(pid) };
+        await updateState(paths.stateFile, state);
+      },
       searchAttributes: Object.fromEntries(Object.values(SEARCH_ATTRIBUTES).map((key) => [key.name, 'Keyword'])),
       // The server's banner repeats what we print ourselves, and its shutdown chatter is noise.
       onLine: (line) => {
@@ -83,8 +92,7 @@ export async function startStack(config: Config, log: (line: string) => void = c
     });
     const devServer = server;
     undo.push(() => devServer.stop());
-    state = { ...state, serverPid: server.pid, serverPidStart: processStart(server.pid), uiUrl: server.uiUrl };
-    await updateState(paths.stateFile, state);
+    state = { ...state, uiUrl: server.uiUrl };
 
     // The worker process's own local adapters: folder buckets under <dataDir>/buckets, child-process jobs.
     const adapters = await openAdapters({ ...config, mode: 'local', dataDir: paths.dataDir });

@@ -31,18 +31,25 @@ export class StackStateError extends Error {
   override readonly name = 'StackStateError';
 }
 
-/** When the process started (clock ticks since boot, from /proc/<pid>/stat), where Linux tells. */
-export function processStart(pid: number): string | undefined {
+/** Fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses), where Linux tells. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22; the command name (field 2) may hold spaces and parentheses, so count after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
-/** True when the process exists and, if its start time was recorded, is that same process. */
+/** When the process started (clock ticks since boot, field 22 of /proc/<pid>/stat), where Linux tells. */
+export function processStart(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/**
+ * True when the process exists and, if its start time was recorded, is that same process. A zombie
+ * (exited, not yet reaped by whoever adopted it) counts as gone: it holds no port and no file.
+ */
 export function processAlive(pid: number, startedAt?: string): boolean {
   try {
     process.kill(pid, 0);
@@ -50,9 +57,10 @@ export function processAlive(pid: number, startedAt?: string): boolean {
     // ESRCH: gone. EPERM: it exists but belongs to another user, so it is not ours.
     return false;
   }
+  const fields = statFields(pid);
+  if (fields && ['Z', 'X'].includes(fields[0] ?? '')) return false;
   if (startedAt === undefined) return true;
-  const now = processStart(pid);
-  return now === undefined || now === startedAt;
+  return fields?.[19] === undefined || fields[19] === startedAt;
 }
 
 export async function readState(file: string): Promise<StackState | undefined> {
@@ -78,27 +86,57 @@ export async function readState(file: string): Promise<StackState | undefined> {
 export const stackAlive = (state: StackState): boolean => processAlive(state.pid, state.pidStart);
 export const serverAlive = (state: StackState): boolean => state.serverPid !== undefined && processAlive(state.serverPid, state.serverPidStart);
 
-/** The state of a live stack, or undefined; a file left by a dead `dev` is removed (and its server killed). */
-export async function liveState(file: string): Promise<StackState | undefined> {
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal); // the server runs in its own process group (dev-server.ts)
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Stops the dev server a dead stack left running (its process group outlives a SIGKILLed stack):
+ * SIGTERM, then SIGKILL after graceMs, and waits until it is gone, so its ports and its database
+ * are free for the next server. Only the process recorded in the state (pid and start time) is
+ * signalled, never a recycled pid. Returns the pid it stopped, or undefined when there was none.
+ */
+export async function reapServer(state: StackState, o: { graceMs?: number } = {}): Promise<number | undefined> {
+  if (!state.serverPid || !serverAlive(state)) return undefined;
+  const pid = state.serverPid;
+  signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + (o.graceMs ?? 10_000);
+  while (serverAlive(state) && Date.now() < deadline) await sleep(50);
+  if (serverAlive(state)) {
+    signalGroup(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && serverAlive(state); i++) await sleep(50);
+  }
+  return pid;
+}
+
+/** What liveState found: a stack that is alive, or the one that had died (and the server it left, now stopped). */
+export interface StaleStack {
+  state: StackState;
+  reapedServerPid?: number;
+}
+
+/** The state of a live stack, or undefined; a file left by a dead `dev` is removed once its server is stopped. */
+export async function liveState(file: string, o: { onStale?: (stale: StaleStack) => void } = {}): Promise<StackState | undefined> {
   const state = await readState(file);
   if (!state) return undefined;
   if (stackAlive(state)) return state;
-  if (state.serverPid && serverAlive(state)) {
-    try {
-      process.kill(state.serverPid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
+  const reapedServerPid = await reapServer(state);
+  o.onStale?.({ state, reapedServerPid });
   await rm(file, { force: true });
   return undefined;
 }
 
 /**
  * Claims the state file for this process. Returns the other stack's state when one is alive;
- * a stale file (its process is gone) is replaced.
+ * a stale file (its process is gone) is replaced, once the server that stack left running is stopped.
  */
-export async function claimState(file: string, state: StackState): Promise<{ claimed: true } | { claimed: false; other: StackState }> {
+export async function claimState(file: string, state: StackState, o: { onStale?: (stale: StaleStack) => void } = {}): Promise<{ claimed: true } | { claimed: false; other: StackState }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const handle = await open(file, 'wx');
@@ -118,7 +156,7 @@ export async function claimState(file: string, state: StackState): Promise<{ cla
       other = await readState(file).catch(() => undefined);
     }
     if (other && stackAlive(other)) return { claimed: false, other };
-    if (other) await liveState(file); // stale: also stops the server it left behind
+    if (other) await liveState(file, o); // also stops the server it left behind
     else await rm(file, { force: true });
   }
   throw new StackStateError(`could not claim ${file}: another process keeps recreating it`);

@@ -3,14 +3,14 @@
 // run with a progress bar and prints where the outputs and the run's Web UI page are.
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../../config.js';
 import { LocalFolderStore } from '../../adapters/local/object-store.js';
 import { workflowIdFor } from '../../domain/events.js';
-import { connectClient, ensureStack, stopStack } from '../../stack/control.js';
+import { ensureStack, stopStack } from '../../stack/control.js';
 import { followRun, waitForRun, webUiRunUrl, type RunOutcome } from '../../stack/follow.js';
+import { openStackLink, StackLostError, type StackLink } from '../../stack/link.js';
 import { bucketDir, stackPaths, type StackPaths } from '../../stack/paths.js';
-import type { StackState } from '../../stack/state.js';
+import { liveState } from '../../stack/state.js';
 import { ProgressLine } from '../../stack/progress-bar.js';
 import type { TranscodeResult } from '../../workflows/definitions.js';
 import { CliError } from './cli-error.js';
@@ -20,6 +20,19 @@ export interface RunOptions {
   stop?: boolean;
   /** Seconds to wait for the watcher's event to start a run. */
   startTimeout?: number;
+}
+
+/** How long a `run` whose stack stopped waits for one to be back before it says how to follow the run. */
+const RECONNECT_TIMEOUT_MS = 120_000;
+
+/** A word the shell passes through unchanged, quoted when it is not one (object names may hold anything). */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The one line a `run` leaves when its stack is gone for good: the run itself goes on without it. */
+export function followLaterHint(why: string, workflowId: string): string {
+  return `${why}; the run goes on when a stack is back: start one with \`npx oci-transcode dev\`, then see the run with \`npx oci-transcode status ${shellWord(workflowId)}\``;
 }
 
 /** Why an upload started nothing, from the stack's event journal (the starter's own answer). */
@@ -55,31 +68,39 @@ function describeOutputs(config: Config, result: TranscodeResult): string[] {
 interface RunContext {
   config: Config;
   paths: StackPaths;
-  state: StackState;
+  link: StackLink;
+  line: ProgressLine;
   path: string;
   bucket: string;
   object: string;
   startTimeout: number;
 }
 
-async function uploadAndFollow(client: Client, c: RunContext): Promise<RunOutcome> {
-  const { config, paths, state, path, bucket, object } = c;
+async function uploadAndFollow(c: RunContext): Promise<RunOutcome> {
+  const { config, paths, link, line, path, bucket, object } = c;
   const store = new LocalFolderStore(paths.bucketsDir, config.namespace);
   const uploaded = await store.putFile(bucket, object, path);
   console.log(`Uploaded ${path} -> ${bucketDir(paths, bucket)}/${object} (eTag ${uploaded.etag})`);
   const workflowId = workflowIdFor({ namespace: config.namespace, bucket, object });
-  const found = await waitForRun(client, workflowId, { etag: uploaded.etag, timeoutMs: c.startTimeout * 1000 });
+  const found = await waitForRun(link, workflowId, { etag: uploaded.etag, timeoutMs: c.startTimeout * 1000 });
   if (!found) {
     const answer = await starterAnswer(paths.eventsFile, bucket, object, uploaded.etag);
     throw new CliError(answer
       ? `the upload started no run: the starter answered ${answer}`
       : `no run started for ${bucket}/${object} within ${c.startTimeout} s; see ${paths.logFile}`);
   }
-  console.log(`Run ${workflowId}\n  ${webUiRunUrl(state.uiUrl, state.namespace, workflowId, found.runId)}`);
-  const line = new ProgressLine(process.stdout);
-  const outcome = await followRun(client, workflowId, { onProgress: (p) => line.update(p) });
-  line.done();
-  const page = webUiRunUrl(state.uiUrl, state.namespace, workflowId, outcome.runId);
+  console.log(`Run ${workflowId}\n  ${webUiRunUrl(link.state.uiUrl, link.state.namespace, workflowId, found.runId)}`);
+  let outcome: RunOutcome;
+  try {
+    outcome = await followRun(link, workflowId, { onProgress: (p) => line.update(p) });
+  } catch (error) {
+    if (error instanceof StackLostError) throw new CliError(followLaterHint(error.message, workflowId));
+    throw error;
+  } finally {
+    line.done();
+  }
+  // The stack may have come back at another address: the page is the current stack's.
+  const page = webUiRunUrl(link.state.uiUrl, link.state.namespace, workflowId, outcome.runId);
   if (outcome.status !== 'COMPLETED') {
     throw new CliError(`run ${outcome.status.toLowerCase()}: ${outcome.reason ?? 'no reason given'}\n  Web UI: ${page}`);
   }
@@ -97,25 +118,42 @@ export async function runFile(file: string, options: RunOptions = {}): Promise<R
   const object = options.name ?? basename(path);
   const paths = stackPaths(config.dataDir);
 
-  const { state, started } = await ensureStack(paths.dataDir);
+  const { state, started, stale } = await ensureStack(paths.dataDir);
+  if (stale) {
+    const left = stale.reapedServerPid ? `; stopped the Temporal dev server it left running (pid ${stale.reapedServerPid})` : '';
+    console.log(`The previous local stack (pid ${stale.state.pid}) had died without stopping${left}.`);
+  }
   console.log(started ? `Started the local stack in the background (log: ${paths.logFile}).` : `Using the running local stack (pid ${state.pid}).`);
   let outcome: RunOutcome | undefined;
   let failure: unknown;
-  const { client, close } = await connectClient(state);
+  const line = new ProgressLine(process.stdout);
+  const link = await openStackLink(state, {
+    reconnectTimeoutMs: RECONNECT_TIMEOUT_MS,
+    onLost: (lost) => {
+      line.done();
+      console.log(`Lost the local stack (pid ${lost.pid}); waiting up to ${RECONNECT_TIMEOUT_MS / 1000} s for it to be back (\`npx oci-transcode dev\` starts it). The run and its job go on meanwhile.`);
+    },
+    onBack: (back) => console.log(`Reconnected to the local stack (pid ${back.pid}); following the run again.`),
+  });
   try {
-    outcome = await uploadAndFollow(client, { config, paths, state, path, bucket, object, startTimeout: options.startTimeout ?? 30 });
+    outcome = await uploadAndFollow({ config, paths, link, line, path, bucket, object, startTimeout: options.startTimeout ?? 30 });
   } catch (error) {
     failure = error;
   } finally {
-    await close();
+    await link.close().catch(() => undefined);
   }
-  if (options.stop && started) {
+  const ours = started && link.state.pid === state.pid; // a stack that came back after a crash is not the one we started
+  if (!outcome && !(await liveState(paths.stateFile).catch(() => undefined))) {
+    // Lost for good (the hint says what to do), or never started: nothing is running to stop or browse.
+  } else if (options.stop && ours) {
     await stopStack(paths.dataDir);
     console.log('Stopped the local stack.');
+  } else if (options.stop && started) {
+    console.log(`The stack this command started stopped meanwhile; the one running now (pid ${link.state.pid}) keeps running; stop it with \`npx oci-transcode stop\`.`);
   } else if (options.stop) {
     console.log('The stack was already running before this command, so it keeps running; stop it with `npx oci-transcode stop`.');
   } else {
-    console.log(`The stack keeps running so you can browse the Web UI (${state.uiUrl}); stop it with \`npx oci-transcode stop\`.`);
+    console.log(`The stack keeps running so you can browse the Web UI (${link.state.uiUrl}); stop it with \`npx oci-transcode stop\`.`);
   }
   if (failure !== undefined || !outcome) throw failure;
   return outcome;

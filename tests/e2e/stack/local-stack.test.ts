@@ -2,11 +2,13 @@
 // background), a bad upload, a superseding upload, and cancel from the
 // Temporal CLI. One stack for the whole file; each case uses its own object name.
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdFor } from '../../../src/domain/events.js';
 import { versionFolder } from '../../../src/domain/layout.js';
+import { stackPaths } from '../../../src/stack/paths.js';
+import { processAlive, readState, serverAlive } from '../../../src/stack/state.js';
 import type { Progress, TranscodeResult } from '../../../src/workflows/definitions.js';
 import { makeBadInput, makeClip } from '../../helpers/clips.js';
 import { createStackEnv, eventually, WEB_UI_LINE, type StackEnv } from './harness.js';
@@ -166,12 +168,53 @@ describe('oci-transcode run', () => {
     const stopped = await stack.cli(['stop']);
     expect(stopped.code, stopped.stderr).toBe(0);
     expect(await stack.liveJobPids()).toEqual([jobPid]); // like a container, it outlives its worker
-    stack.spawnCli(['dev']);
+    const dev = stack.spawnCli(['dev']);
     const done = await run.done; // `run` kept following through the restart
-    expect(done.code, done.stderr).toBe(0);
+    const devGone = dev.child.exitCode !== null ? `; \`dev\` exited: ${(await dev.done).stderr}` : '';
+    expect(done.code, `${done.stderr}${devGone}`).toBe(0);
     const record = JSON.parse(await readFile(out('resume.mp4', 'job.json'), 'utf8')) as { outcome: string; plan: { jobs: { attempts: number }[] } };
     expect(record.outcome).toBe('succeeded');
     expect(record.plan.jobs.map((j) => j.attempts)).toEqual([1]); // resumed, never restarted
+    expect(await stack.leftoverJobs()).toEqual([]);
+  });
+
+  it('a run survives a SIGKILLed stack: a new `dev` reaps the orphaned server, resumes the job, and `run` reconnects', async () => {
+    // Long enough that the job is surely still encoding a moment after it is first seen.
+    const clip = await makeClip('landscape', { seconds: 30, width: 1280, height: 720 });
+    const keys = async (): Promise<string[]> => (await readdir(join(stack.dataDir, 'jobs')).catch(() => [] as string[])).filter((n) => n.endsWith('.key'));
+    const keysBefore = await keys();
+    const run = stack.spawnCli(['run', clip, '--name', 'crash.mp4']);
+    let runOut = '';
+    run.child.stdout!.on('data', (d: string) => (runOut += d));
+    const jobPids = await eventually(async () => {
+      const pids = await stack.liveJobPids();
+      return pids.length > 0 ? pids : undefined;
+    }, 60_000, 'a running job');
+    const crashed = (await readState(stackPaths(stack.dataDir).stateFile))!;
+    process.kill(crashed.pid, 'SIGKILL'); // as the OOM killer would: no clean-up at all
+    await eventually(() => Promise.resolve(processAlive(crashed.pid, crashed.pidStart) ? undefined : true), 10_000, 'the stack to die');
+    expect(serverAlive(crashed)).toBe(true); // its dev server (own process group) lives on, holding the ports
+    expect(await stack.liveJobPids()).toEqual(jobPids); // and so does the job
+    // The server still answers, but nothing works the run: `run` must notice the stack itself is gone.
+    await eventually(() => Promise.resolve(/Lost the local stack \(pid \d+\)/.test(runOut) ? true : undefined), 10_000, '`run` to notice');
+
+    const dev = stack.spawnCli(['dev']);
+    let devOut = '';
+    dev.child.stdout!.on('data', (d: string) => (devOut += d));
+    const devExit = dev.done.then((o) => o);
+    const ready = await Promise.race([eventually(() => Promise.resolve(devOut.includes('Temporal Web UI') ? 'ready' : undefined), 60_000, '`dev` to start'), devExit]);
+    expect(ready, typeof ready === 'string' ? '' : ready.stderr).toBe('ready'); // no port error
+    const done = await run.done;
+    expect(done.stderr).toBe('');
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(/Lost the local stack .*\n(.*\n)*Reconnected to the local stack .*\n(.*\n)*Published:/);
+    expect(devOut).toContain(`the previous stack (pid ${crashed.pid}) had died without stopping; stopped the Temporal dev server it left running (pid ${crashed.serverPid})`);
+    expect(done.stdout).toContain(out('crash.mp4', 'master.m3u8'));
+    expect(processAlive(crashed.serverPid!, crashed.serverPidStart)).toBe(false);
+    const record = JSON.parse(await readFile(out('crash.mp4', 'job.json'), 'utf8')) as { outcome: string; plan: { jobs: { attempts: number }[] } };
+    expect(record.outcome).toBe('succeeded');
+    expect(record.plan.jobs.map((j) => j.attempts)).toEqual([1]); // followed again, never re-run
+    expect((await keys()).filter((k) => !keysBefore.includes(k))).toHaveLength(1); // exactly one job started
     expect(await stack.leftoverJobs()).toEqual([]);
   });
 });

@@ -25,10 +25,14 @@ afterAll(async () => {
 describe('startDevServer', () => {
   it('answers for the namespace, serves the Web UI and registers our search attributes', async () => {
     const [port, uiPort] = [await freePort(), await freePort()];
+    // The pid is told at spawn, before the server answers: a stack killed meanwhile has it on record.
+    let spawned: { pid: number; alive: boolean } | undefined;
     server = await startDevServer({
       bin, dbFile: join(dir, 'temporal.db'), port, uiPort,
       searchAttributes: { TranscodeSource: 'Keyword', TranscodeStage: 'Keyword' },
+      onSpawn: (pid) => void (spawned = { pid, alive: processAlive(pid) }),
     });
+    expect(spawned).toEqual({ pid: server.pid, alive: true });
     expect(server.address).toBe(`127.0.0.1:${port}`);
     expect((await fetch(server.uiUrl)).status).toBe(200);
     const connection = await Connection.connect({ address: server.address });

@@ -1,8 +1,10 @@
 // The whole local stack in this process: the real dev server, worker, watcher and starter. Covers
 // what needs the watcher's own event path: a redelivered event (same object, same eTag) starts
-// nothing, also when deliveries race. Also the state file's life and a port taken by someone else.
+// nothing, also when deliveries race. Also the state file's life, a port taken by someone else, and
+// the dev server a killed stack left running.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { loadConfig, type Config } from '../../../src/config.js';
 import { workflowIdFor } from '../../../src/domain/events.js';
 import { portFree, PortInUseError } from '../../../src/stack/dev-server.js';
 import { StackAlreadyRunningError, startStack, type RunningStack } from '../../../src/stack/stack.js';
-import { processAlive, readState } from '../../../src/stack/state.js';
+import { processAlive, processStart, readState, type StackState } from '../../../src/stack/state.js';
 import { makeClip } from '../../helpers/clips.js';
 import { freePort } from '../../helpers/net.js';
 
@@ -97,6 +99,62 @@ describe('startStack', () => {
       expect(existsSync(join(other, 'stack.json'))).toBe(false);
     } finally {
       holder.close();
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  // A stand-in for the server a SIGKILLed stack leaves behind (its own process group, holding the
+  // gRPC port): like a server draining its connections, it lets go of the port only a while after SIGTERM.
+  async function orphanServer(port: number, o: { drainMs: number }): Promise<ChildProcess> {
+    const code = `require('node:net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'));
+      process.on('SIGTERM', () => setTimeout(() => process.exit(0), ${o.drainMs}));`;
+    const child = spawn(process.execPath, ['-e', code], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((r) => child.stdout.once('data', r));
+    return child;
+  }
+
+  /** The state file a stack killed mid-run leaves: its own pid dead, its server's pid recorded. */
+  async function leaveCrashedState(dataDir: string, c: Config, server: { pid: number; pidStart: string | undefined }): Promise<void> {
+    const gone = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => gone.once('exit', r));
+    const state: StackState = {
+      schema: 1, pid: gone.pid!, pidStart: '1', ready: true, address: `127.0.0.1:${c.dev.port}`, port: c.dev.port, uiPort: c.dev.uiPort,
+      uiUrl: `http://127.0.0.1:${c.dev.uiPort}`, namespace: 'default', taskQueue: c.taskQueue, dataDir, startedAt: new Date(0).toISOString(),
+      serverPid: server.pid, serverPidStart: server.pidStart,
+    };
+    await writeFile(join(dataDir, 'stack.json'), JSON.stringify(state));
+  }
+
+  it('stops the dev server a killed stack left running, waits until it is gone, then starts', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'stack-crashed-'));
+    const c = await configFor(other);
+    const orphan = await orphanServer(c.dev.port, { drainMs: 1500 });
+    const seen: string[] = [];
+    let restarted: RunningStack | undefined;
+    try {
+      await leaveCrashedState(other, c, { pid: orphan.pid!, pidStart: processStart(orphan.pid!) });
+      restarted = await startStack(c, (line) => seen.push(line));
+      expect(seen.join('\n')).toContain(`stopped the Temporal dev server it left running (pid ${orphan.pid})`);
+      expect(processAlive(orphan.pid!)).toBe(false);
+      expect((await readState(join(other, 'stack.json')))).toMatchObject({ ready: true, pid: process.pid });
+    } finally {
+      await restarted?.stop();
+      orphan.kill('SIGKILL');
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it('never takes a recycled pid for the crashed stack\'s server: the program on the port is left alone and named', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'stack-recycled-'));
+    const c = await configFor(other);
+    const stranger = await orphanServer(c.dev.port, { drainMs: 0 });
+    try {
+      // The recorded server pid is now some other program's (its start time differs).
+      await leaveCrashedState(other, c, { pid: stranger.pid!, pidStart: '1' });
+      await expect(startStack(c, () => undefined)).rejects.toThrow(`port ${c.dev.port} on 127.0.0.1 (Temporal gRPC) is already in use by another program`);
+      expect(processAlive(stranger.pid!)).toBe(true);
+    } finally {
+      stranger.kill('SIGKILL');
       await rm(other, { recursive: true, force: true });
     }
   });
