@@ -7,6 +7,7 @@ const OCI_FUNCTIONAL = 'tests/functional/oci/**/*.test.ts';
 // (ffmpeg, a Temporal dev server, the OCI stand-in), and end-to-end runs of the whole pipeline.
 export default defineConfig({
   test: {
+    reporters: ['default', './tests/reporters/slowest.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'functional', include: ['tests/functional/**/*.test.ts'], exclude: [OCI_FUNCTIONAL], ...functional } },

@@ -3,7 +3,7 @@
 //   (a) end-to-end time (file dropped into the source bucket -> both masters published) divided by
 //       the transcoder command's own time on the same clip with the same arguments (60 s 1080p + audio),
 //       and each run against its own job process (the same-run ratio, steadier on a noisy machine)
-//   (b) starter latency: handleEvent (describe + signal-with-start) against the running server
+//   (b) starter latency: handleEvent (Update-with-start, answered by the run) against the running server
 //   (c) 200 concurrent workflows with a no-op JobRunner: completion time, worker peak RSS
 // Prints figures and PASS/MISS against the issue's target; it never fails a build. `--only a,c` runs parts.
 import { spawn } from 'node:child_process';

@@ -13,7 +13,6 @@ import { versionFolder } from '../src/domain/layout.js';
 import type { Plan } from '../src/domain/types.js';
 import type { JobLaunch } from '../src/ports.js';
 import { findTemporalBin } from '../src/stack/temporal-bin.js';
-import { supersedeSignal } from '../src/workflows/definitions.js';
 import { makeBadInput, makeClip } from '../tests/helpers/clips.js';
 import { createFaultRunner, type Fault } from '../tests/helpers/fault-runner.js';
 import { startStack, startTemporal, type TestStack } from '../tests/helpers/temporal.js';
@@ -34,8 +33,9 @@ const versionOf = (launch: JobLaunch): string => (JSON.parse(launch.args[launch.
 const SCENARIOS: Record<string, Scenario> = {
   'single-job': {
     async play(s) {
+      // Started the starter's way (update-with-start), so the history holds the upload update too.
       await s.upload(await makeClip('landscape'), 'single.mp4');
-      const h = await s.start({ object: 'single.mp4' });
+      const h = s.env.client.workflow.getHandle((await s.announce('single.mp4')).workflowId);
       await h.result();
       return firstRun(h);
     },
@@ -89,11 +89,11 @@ const SCENARIOS: Record<string, Scenario> = {
     async play(s, setChoose) {
       const etagA = await s.upload(await makeClip('landscape'), 'show.mp4');
       setChoose((l) => (versionOf(l) === versionFolder(etagA) ? 'hang' : undefined));
-      const h = await s.start({ object: 'show.mp4' });
+      const h = s.env.client.workflow.getHandle((await s.announce('show.mp4')).workflowId);
       const first = await firstRun(h);
       await s.waitForProgress(h, (p) => p.stage === 'transcoding' && p.jobs[0]?.state === 'running');
       const etagB = await s.upload(await makeClip('landscape', { seconds: 3 }), 'show.mp4');
-      await h.signal(supersedeSignal, { etag: etagB });
+      await s.announce('show.mp4', etagB);
       await h.result();
       return first;
     },

@@ -2,6 +2,7 @@
 // place. Temporal's own connection settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 // TLS) are read by @temporalio/envconfig, in the ecosystem's own form, not here.
 import { z } from 'zod';
+import { parallelismSchema, presetSchema, segmentFormatSchema, streamFormatSchema } from './domain/contract.js';
 
 export const csv = z
   .string()
@@ -21,16 +22,32 @@ const settingsSchema = z.object({
   /** Local state: the dev server database, bucket folders, job logs. */
   dataDir: z.string().default('.data'),
   taskQueue: z.string().default('transcode'),
+  /** awaitJob's own task queue (default `<taskQueue>-jobs`): hours-long waits never take the slots of the rest. */
+  jobsTaskQueue: z.string().optional(),
+  /**
+   * Worker Versioning: with a build id, workers belong to deployment `deploymentName`, version `buildId`;
+   * `transcode` runs are pinned to the version that started them, the janitor moves to the current one.
+   */
+  deploymentName: z.string().default('oci-transcode'),
+  buildId: z.string().optional(),
+  /**
+   * Starter: how long it waits for the run's answer to an upload. A run whose workers are down (or far
+   * behind) then answers `pending`: the run exists and holds the upload, it has just not said how yet.
+   * Below the function's own timeout (func.yaml: 30 s), with room for a cold connection.
+   */
+  starterAnswerSec: z.coerce.number().positive().max(290).default(15),
+  /** Prometheus scrape address of the worker's metrics (e.g. 0.0.0.0:9464); unset: no metrics endpoint. */
+  metricsAddress: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port, e.g. 0.0.0.0:9464').optional(),
   /** Object Storage namespace (local mode: any name; it only appears in URIs and events). */
   namespace: z.string().default('local'),
   /** Buckets whose uploads start runs; events from any other bucket are ignored. */
   sourceBuckets: csv.default(['media-in']),
   destBucket: z.string().default('media-out'),
   destPrefix: z.string().default(''),
-  preset: z.enum(['default', 'seed']).default('default'),
-  formats: csv.pipe(z.array(z.enum(['hls', 'dash'])).min(1)).default(['hls', 'dash']),
-  parallelism: z.enum(['single', 'per-rendition']).default('single'),
-  segmentFormat: z.enum(['cmaf', 'ts']).default('cmaf'),
+  preset: presetSchema.default('default'),
+  formats: csv.pipe(z.array(streamFormatSchema).min(1)).default(['hls', 'dash']),
+  parallelism: parallelismSchema.default('single'),
+  segmentFormat: segmentFormatSchema.default('cmaf'),
   limits: z.object({
     maxBytes: z.coerce.number().int().positive().default(50 * 1024 ** 3),
     maxDurationSec: z.coerce.number().positive().default(6 * 3600),
@@ -66,8 +83,15 @@ const settingsSchema = z.object({
   verbose: bool.default(false),
 });
 
-/** Defaults that depend on the mode: an OCI job runs for minutes to hours, and each poll is three API calls. */
-export const configSchema = settingsSchema.transform((c) => ({ ...c, job: { ...c.job, pollSec: c.job.pollSec ?? (c.mode === 'oci' ? 20 : 2) } }));
+/**
+ * Defaults derived from other settings: an OCI job runs for minutes to hours, and each poll is three API
+ * calls; the jobs task queue follows the main one.
+ */
+export const configSchema = settingsSchema.transform((c) => ({
+  ...c,
+  jobsTaskQueue: c.jobsTaskQueue ?? `${c.taskQueue}-jobs`,
+  job: { ...c.job, pollSec: c.job.pollSec ?? (c.mode === 'oci' ? 20 : 2) },
+}));
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -76,6 +100,11 @@ export const ENV_NAMES = {
   mode: 'OCI_TRANSCODE_MODE',
   dataDir: 'OCI_TRANSCODE_DATA_DIR',
   taskQueue: 'OCI_TRANSCODE_TASK_QUEUE',
+  jobsTaskQueue: 'OCI_TRANSCODE_JOBS_TASK_QUEUE',
+  deploymentName: 'OCI_TRANSCODE_DEPLOYMENT_NAME',
+  buildId: 'OCI_TRANSCODE_BUILD_ID',
+  metricsAddress: 'OCI_TRANSCODE_METRICS_ADDRESS',
+  starterAnswerSec: 'OCI_TRANSCODE_STARTER_ANSWER_SEC',
   namespace: 'OCI_TRANSCODE_NAMESPACE',
   sourceBuckets: 'OCI_TRANSCODE_SOURCE_BUCKETS',
   destBucket: 'OCI_TRANSCODE_DEST_BUCKET',
@@ -120,12 +149,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
-      const key = issue.path.join('.') as keyof typeof ENV_NAMES;
+      const key = issue.path.filter((p) => typeof p === 'string').join('.') as keyof typeof ENV_NAMES;
       return `  ${ENV_NAMES[key] ?? key}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const config = { ...parsed.data, ...overrides };
+  // The jobs queue follows the main one unless it was named itself (also when overrides name the main one).
+  if (!env[ENV_NAMES.jobsTaskQueue] && overrides.jobsTaskQueue === undefined) config.jobsTaskQueue = `${config.taskQueue}-jobs`;
+  if (config.jobsTaskQueue === config.taskQueue) {
+    throw new ConfigError(`Invalid configuration:\n  ${ENV_NAMES.jobsTaskQueue}: must differ from ${ENV_NAMES.taskQueue} (${config.taskQueue}): job waits have workers of their own`);
+  }
   // A folder cannot be both the object `a.mp4` and the stream folder `a.mp4/`: locally, outputs written
   // into a source bucket need a prefix of their own (Object Storage has no such clash).
   if (config.mode === 'local' && config.sourceBuckets.includes(config.destBucket) && !config.destPrefix) {

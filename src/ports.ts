@@ -93,6 +93,8 @@ export interface JobHandle {
   id: string;
   /** Where it landed, e.g. availability domain and shape; informational. */
   placement?: string;
+  /** When it was started (ISO 8601): deleting it ends what it costs. */
+  startedAt?: string;
 }
 
 export type JobPhase = 'starting' | 'running' | 'succeeded' | 'failed' | 'gone';

@@ -1,7 +1,7 @@
 // The activities, bound to their ports: createActivities(deps) is what a Worker registers.
 // Workflows import only the types from here (see eslint.config.mjs).
 import type { ActivityDeps } from './deps.js';
-import { createHeadSource, createInspect } from './inspect.js';
+import { createHeadSource, createInspect, createJudgeUpload } from './inspect.js';
 import { createJanitorActivities } from './janitor.js';
 import { createJobActivities } from './jobs.js';
 import { createPublishActivities } from './publish.js';
@@ -15,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     inspect: createInspect(deps),
     headSource: createHeadSource(deps),
+    judgeUpload: createJudgeUpload(deps),
     ...createJobActivities(deps),
     verify: createVerify(deps),
     ...createPublishActivities(deps),

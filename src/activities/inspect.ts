@@ -3,14 +3,16 @@
 // The configured limits (size, duration, picture size) are checked here too, by probeSource.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { outputNameProblem } from '../domain/layout.js';
-import type { SourceProbe, SourceRef, TranscodeRequest } from '../domain/types.js';
+import { JOB_RECORD, outputNameProblem, streamPrefix, versionFolder } from '../domain/layout.js';
+import { formatOciUri } from '../domain/oci-uri.js';
+import type { DestRef, JobRecord, SourceProbe, SourceRef, TranscodeRequest } from '../domain/types.js';
 import { NotFoundError } from '../ports.js';
-import { probeSource } from '../transcoder/probe.js';
-import { BadInputError } from '../transcoder/errors.js';
+import { probeSource } from '../media/probe.js';
+import { BadInputError } from '../media/errors.js';
 import type { ActivityDeps } from './deps.js';
 import { resolveSettings, validateRequest } from './settings.js';
-import type { InspectResult } from './types.js';
+import { readJson } from '../store-io.js';
+import type { InspectResult, UploadJudgement } from './types.js';
 
 /** How long the read URL handed to ffprobe stays valid (OCI: a pre-authenticated request). */
 const READ_URL_TTL_SEC = 15 * 60;
@@ -23,7 +25,7 @@ export function createInspect(deps: ActivityDeps) {
     const { store, config } = deps;
     const request = validateRequest(input);
     const { namespace, bucket, object } = request.source;
-    const uri = `oci://${namespace}/${bucket}/${object}`;
+    const uri = formatOciUri({ namespace, bucket, name: object });
     if (namespace !== store.namespace) {
       throw ApplicationFailure.nonRetryable(
         `${uri}: this worker serves namespace ${JSON.stringify(store.namespace)}, not ${JSON.stringify(namespace)}`,
@@ -74,8 +76,42 @@ export function createInspect(deps: ActivityDeps) {
 
 /** The source's etag now (undefined once deleted): tells a failure caused by a newer upload. */
 export function createHeadSource(deps: ActivityDeps) {
-  return async function headSource(source: SourceRef): Promise<{ etag?: string }> {
+  return async function headSource(source: SourceRef): Promise<{ etag?: string; modified?: string }> {
     const head = await deps.store.head(source.bucket, source.object);
-    return head ? { etag: head.etag } : {};
+    return head ? { etag: head.etag, ...(head.modified ? { modified: head.modified } : {}) } : {};
+  };
+}
+
+/**
+ * What the source is now, and whether that upload is published already: its HEAD, and the job.json at its
+ * stream prefix when that records a success for the same eTag. Quick (two reads), so a run decides what an
+ * upload event means before it probes anything.
+ */
+export function createJudgeUpload(deps: ActivityDeps) {
+  return async function judgeUpload(request: TranscodeRequest): Promise<UploadJudgement> {
+    const { store, config } = deps;
+    const { source } = validateRequest(request);
+    const head = await store.head(source.bucket, source.object);
+    if (!head) return {};
+    const { dest } = resolveSettings(request, config, deps.jobs);
+    const record = await readJson<Partial<JobRecord>>(store, dest.bucket, streamPrefix(dest, source.object) + JOB_RECORD).catch(() => undefined);
+    const published = record?.outcome === 'succeeded' && record.source?.etag === head.etag && record.plan?.version === versionFolder(head.etag);
+    return {
+      etag: head.etag,
+      ...(head.modified ? { modified: head.modified } : {}),
+      ...(published && record.plan ? { published: publishedFacts(record as JobRecord, dest) } : {}),
+    };
+  };
+}
+
+function publishedFacts(record: JobRecord, dest: DestRef): NonNullable<UploadJudgement['published']> {
+  return {
+    version: record.plan!.version,
+    bucket: dest.bucket,
+    streamPrefix: streamPrefix(dest, record.source.object),
+    record: streamPrefix(dest, record.source.object) + JOB_RECORD,
+    renditions: (record.renditions ?? []).map((r) => r.id),
+    durationSec: record.plan!.durationSec,
+    ...(record.outputs ?? {}),
   };
 }

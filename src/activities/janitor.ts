@@ -3,6 +3,7 @@
 // reconcile sweep over the source buckets with this worker's ObjectStore, starting runs through the
 // starter's start path on the same client.
 import { Context } from '@temporalio/activity';
+import { METRICS } from '../domain/metrics.js';
 import type { JanitorReport } from '../janitor/decide.js';
 import { summary } from '../janitor/decide.js';
 import { reconcileSummary, type ReconcileReport } from '../janitor/reconcile.js';
@@ -34,6 +35,8 @@ export function createJanitorActivities(deps: ActivityDeps) {
       },
     });
     ctx.log.info(`janitor: ${summary(report)}`, { examined: report.examined, deleted: report.deleted, kept: report.kept, errors: report.errors });
+    const { name, unit, description } = METRICS.orphansSwept;
+    if (report.deleted > 0) ctx.metricMeter.createCounter(name, unit, description).add(report.deleted);
     return report;
   }
 

@@ -1,24 +1,25 @@
 // Job activities: start a transcoder job (idempotently), await it with heartbeats, delete jobs.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { APP_TAG, JOB_TAGS } from '../domain/job-tags.js';
+import { METRICS } from '../domain/metrics.js';
+import { isTransient } from '../retry.js';
 import { normalizePrefix } from '../domain/layout.js';
+import { formatOciUri } from '../domain/oci-uri.js';
 import { JobLaunchError, TransientError, type JobHandle, type JobState } from '../ports.js';
-import { parseLatestProgress } from '../transcoder/progress.js';
+import { parseLatestProgress } from '../domain/contract.js';
 import { jobProgressSignal } from '../workflows/definitions.js';
 import type { ActivityDeps } from './deps.js';
 import type { AwaitJobInput, DeleteJobsInput, JobOutcome, StartJobInput } from './types.js';
 
-/** Tag keys every job carries, for operators and for sweeping orphans. */
-export const JOB_TAGS = { app: 'app', workflowId: 'workflowId', runId: 'runId', jobId: 'jobId', attempt: 'attempt', namespace: 'namespace' } as const;
-export const APP_TAG = 'oci-transcode';
 
 /** The transcoder's command line, exactly as a container gets it. */
 export function transcoderArgs(input: Pick<StartJobInput, 'source' | 'dest' | 'plan' | 'jobId'>, namespace: string): string[] {
   const { source, dest, plan, jobId } = input;
   return [
     'transcode',
-    '--source', `oci://${source.namespace}/${source.bucket}/${source.object}`,
-    '--dest', `oci://${namespace}/${dest.bucket}/${normalizePrefix(dest.prefix)}`,
+    '--source', formatOciUri({ namespace: source.namespace, bucket: source.bucket, name: source.object }),
+    '--dest', formatOciUri({ namespace, bucket: dest.bucket, name: normalizePrefix(dest.prefix) }),
     '--plan', JSON.stringify(plan),
     '--job', jobId,
   ];
@@ -64,7 +65,10 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
-const isTransient = (error: unknown): boolean => error instanceof TransientError || (error instanceof Error && error.name === 'TransientError');
+const counter = (ctx: Context, key: keyof typeof METRICS) => {
+  const { name, unit, description } = METRICS[key];
+  return ctx.metricMeter.createCounter(name, unit, description);
+};
 
 export function createJobActivities(deps: ActivityDeps) {
   const { jobs, store } = deps;
@@ -90,11 +94,12 @@ export function createJobActivities(deps: ActivityDeps) {
     };
     let handle: JobHandle;
     try {
-      handle = await jobs.start(launch, { signal: ctx.cancellationSignal });
+      handle = { ...(await jobs.start(launch, { signal: ctx.cancellationSignal })), startedAt: new Date().toISOString() };
     } catch (error) {
       if (error instanceof JobLaunchError) throw ApplicationFailure.nonRetryable(error.message, 'JobLaunchFailed');
       throw error;
     }
+    counter(ctx, 'jobsStarted').add(1);
     ctx.log.info('job started', { stage: 'transcoding', jobId: input.jobId, attempt: input.attempt, handle: handle.id, placement: handle.placement });
     return handle;
   }
@@ -164,15 +169,21 @@ export function createJobActivities(deps: ActivityDeps) {
   }
 
   async function deleteJobs(input: DeleteJobsInput): Promise<{ deleted: string[] }> {
+    const ctx = Context.current();
     const all = new Map(input.handles.map((h) => [h.id, h]));
     if (input.sweepTags && jobs.list) {
-      for (const job of await jobs.list(input.sweepTags)) all.set(job.id, { id: job.id });
+      for (const job of await jobs.list(input.sweepTags)) if (!all.has(job.id)) all.set(job.id, { id: job.id, ...(job.createdAt ? { startedAt: job.createdAt } : {}) });
     }
-    const { cancellationSignal } = Context.current();
-    const results = await Promise.allSettled([...all.values()].map((h) => jobs.delete(h, { signal: cancellationSignal })));
+    const results = await Promise.allSettled(
+      [...all.values()].map(async (h) => {
+        await jobs.delete(h, { signal: ctx.cancellationSignal });
+        const since = h.startedAt ? Date.parse(h.startedAt) : NaN;
+        if (Number.isFinite(since)) counter(ctx, 'instanceSeconds').add(Math.max(0, Math.round((Date.now() - since) / 1000)));
+      }),
+    );
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${[...all.keys()][i]}: ${String(r.reason)}`] : []));
     if (failed.length > 0) throw new Error(`could not delete ${failed.length} job(s): ${failed.join('; ')}`);
-    Context.current().log.info('jobs deleted', { stage: 'cleaning-up', jobs: [...all.keys()] });
+    ctx.log.info('jobs deleted', { stage: 'cleaning-up', jobs: [...all.keys()] });
     return { deleted: [...all.keys()] };
   }
 

@@ -1,8 +1,9 @@
 // Validates a workflow request (it may come from `temporal workflow start --input`, not only from the
 // starter) and fills every default from the worker's config.
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
 import type { Config } from '../config.js';
+import { transcodeRequestSchema } from '../domain/contract.js';
+import { defaultDest } from '../domain/layout.js';
 import type { TranscodeRequest } from '../domain/types.js';
 import type { JobRunner } from '../ports.js';
 import type { RunSettings } from './types.js';
@@ -10,30 +11,9 @@ import type { RunSettings } from './types.js';
 /** Runners that start synchronously (a child process) take seconds; this leaves room for a slow disk. */
 const DEFAULT_START_BUDGET_SEC = 180;
 
-const name = z.string().min(1).max(1024);
-
-export const requestSchema = z.object({
-  source: z.object({
-    namespace: name,
-    bucket: name,
-    object: name.refine((o) => !o.endsWith('/'), 'is a folder marker, not a file'),
-    etag: z.string().min(1).optional(),
-  }),
-  dest: z
-    .object({
-      bucket: name,
-      prefix: z.string().max(512).refine((p) => !p.startsWith('/'), 'must not start with /').optional(),
-    })
-    .optional(),
-  preset: z.enum(['default', 'seed']).optional(),
-  formats: z.array(z.enum(['hls', 'dash'])).min(1).optional(),
-  parallelism: z.enum(['single', 'per-rendition']).optional(),
-  segmentFormat: z.enum(['cmaf', 'ts']).optional(),
-});
-
 /** Non-retryable 'InvalidRequest' naming every bad field. */
 export function validateRequest(request: unknown): TranscodeRequest {
-  const parsed = requestSchema.safeParse(request);
+  const parsed = transcodeRequestSchema.safeParse(request);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`);
   throw ApplicationFailure.nonRetryable(`Invalid transcode request: ${lines.join('; ')}`, 'InvalidRequest');
@@ -42,7 +22,7 @@ export function validateRequest(request: unknown): TranscodeRequest {
 /** A start that takes longer than its runner says it can is stuck: this is the bound the workflow sets. */
 export function resolveSettings(request: TranscodeRequest, config: Config, jobs: Pick<JobRunner, 'startBudgetSec'> = {}): RunSettings {
   return {
-    dest: { bucket: request.dest?.bucket ?? config.destBucket, prefix: request.dest ? (request.dest.prefix ?? '') : config.destPrefix },
+    dest: request.dest ? { bucket: request.dest.bucket, prefix: request.dest.prefix ?? '' } : { bucket: config.destBucket, prefix: defaultDest(config, request.source.bucket).prefix ?? '' },
     preset: request.preset ?? config.preset,
     formats: request.formats ?? config.formats,
     parallelism: request.parallelism ?? config.parallelism,
@@ -53,6 +33,7 @@ export function resolveSettings(request: TranscodeRequest, config: Config, jobs:
       pollSec: config.job.pollSec,
       backoffSec: config.job.backoffSec,
       startTimeoutSec: Math.ceil(jobs.startBudgetSec ?? DEFAULT_START_BUDGET_SEC),
+      taskQueue: config.jobsTaskQueue,
     },
   };
 }

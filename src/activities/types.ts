@@ -10,8 +10,11 @@ export interface RunSettings {
   formats: StreamFormat[];
   parallelism: Parallelism;
   segmentFormat: SegmentFormat;
-  /** startTimeoutSec: the job runner's own bound on one start (absent in runs recorded before it existed). */
-  job: { maxAttempts: number; timeoutSec: number; pollSec: number; backoffSec: number; startTimeoutSec?: number };
+  /**
+   * startTimeoutSec: the job runner's own bound on one start; taskQueue: awaitJob's own queue. Both are
+   * absent in runs recorded before they existed (then: 3 minutes, and the run's own queue).
+   */
+  job: { maxAttempts: number; timeoutSec: number; pollSec: number; backoffSec: number; startTimeoutSec?: number; taskQueue?: string };
 }
 
 export interface InspectResult {
@@ -20,6 +23,24 @@ export interface InspectResult {
   etag: string;
   size: number;
   settings: RunSettings;
+}
+
+/** The source as it is now, and the published record of that very upload if there is one. */
+export interface UploadJudgement {
+  /** Absent when the object no longer exists. */
+  etag?: string;
+  modified?: string;
+  published?: {
+    version: string;
+    bucket: string;
+    streamPrefix: string;
+    record: string;
+    renditions: string[];
+    durationSec: number;
+    hls?: string;
+    dash?: string;
+    thumbnail?: string;
+  };
 }
 
 export interface StartJobInput {
@@ -80,11 +101,14 @@ export type PublishResult =
       thumbnail?: string;
       record: string;
       renditions: string[];
-      /** Version folders of older uploads removed after the masters switched. */
-      removedVersions: string[];
     }
   /** The source changed under us (a newer upload): nothing was published. */
   | { status: 'superseded'; etag: string };
+
+export interface PruneResult {
+  /** Version folders of older uploads removed after the masters switched. */
+  removedVersions: string[];
+}
 
 export interface DiscardInput {
   source: SourceRef;

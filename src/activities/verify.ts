@@ -2,11 +2,11 @@
 // the plan and the probe. domain/verify.ts decides; this activity only gathers the facts.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { renditionsFile, streamPrefix } from '../domain/layout.js';
-import type { RenditionsFile } from '../domain/types.js';
+import { streamPrefix } from '../domain/layout.js';
 import { verifyOutputs } from '../domain/verify.js';
+import { readRenditionsFiles, RenditionsMissingError } from '../publish/publish.js';
 import type { ActivityDeps } from './deps.js';
-import { listAll, readJson, readText } from './store-io.js';
+import { listAll, readText } from '../store-io.js';
 import type { OutputsInput, VerifyResult } from './types.js';
 
 export function createVerify(deps: ActivityDeps) {
@@ -15,8 +15,11 @@ export function createVerify(deps: ActivityDeps) {
     const { dest, plan, source } = input;
     const prefix = streamPrefix(dest, source.object);
     const listing = (await listAll(store, dest.bucket, `${prefix}${plan.version}/`)).map((o) => ({ ...o, name: o.name.slice(prefix.length) }));
-    const found = await Promise.all(plan.jobs.map((job) => readJson<RenditionsFile>(store, dest.bucket, prefix + renditionsFile(plan.version, job.id))));
-    const files = found.filter((f): f is RenditionsFile => f !== undefined);
+    // A missing or malformed file is a problem verifyOutputs reports with the others.
+    const files = await readRenditionsFiles(store, { dest, sourceObject: source.object, plan }, { allowMissing: true }).catch((error: unknown) => {
+      if (error instanceof RenditionsMissingError) throw ApplicationFailure.nonRetryable(`Outputs failed verification: ${error.message}`, 'VerifyFailed');
+      throw error;
+    });
     const playlists: Record<string, string> = {};
     for (const r of files.flatMap((f) => f.renditions)) {
       const text = await readText(store, dest.bucket, prefix + r.playlist);

@@ -1,6 +1,7 @@
 // Where the transcoder reads and writes: a local path or oci://<namespace>/<bucket>/<object-or-prefix>.
 // Names are taken verbatim (no percent-decoding): object names may legitimately contain '%'.
 import { basename, dirname, resolve } from 'node:path';
+import { OCI_SCHEME, parseOciUri } from '../domain/oci-uri.js';
 import { checkBucketName } from './local/safe-path.js';
 
 export type StoreLocation =
@@ -11,8 +12,6 @@ export class UriError extends Error {
   override readonly name = 'UriError';
 }
 
-const OCI_SCHEME = 'oci://';
-
 /**
  * role 'object': the uri names one object (a source). A local path /a/b/c.mp4 is bucket folder b
  * under root /a, object c.mp4.
@@ -22,11 +21,10 @@ const OCI_SCHEME = 'oci://';
 export function parseStoreUri(uri: string, role: 'object' | 'root'): StoreLocation {
   if (uri.trim() === '') throw new UriError('empty uri');
   if (uri.startsWith(OCI_SCHEME)) {
-    const [namespace = '', bucket = '', ...rest] = uri.slice(OCI_SCHEME.length).split('/');
-    const name = rest.join('/');
-    if (!namespace || !bucket) throw new UriError(`${uri}: expected oci://<namespace>/<bucket>/<object-or-prefix>`);
-    if (role === 'object' && !name) throw new UriError(`${uri}: names a bucket, not an object`);
-    return { kind: 'oci', namespace, bucket: bucketName(bucket, uri), name };
+    const at = parseOciUri(uri);
+    if (!at) throw new UriError(`${uri}: expected oci://<namespace>/<bucket>/<object-or-prefix>`);
+    if (role === 'object' && !at.name) throw new UriError(`${uri}: names a bucket, not an object`);
+    return { kind: 'oci', namespace: at.namespace, bucket: bucketName(at.bucket, uri), name: at.name };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) throw new UriError(`${uri}: unsupported scheme (use a local path or oci://)`);
   const path = resolve(uri);

@@ -1,7 +1,7 @@
 // OCI Object Storage object events (CloudEvents 0.1) -> a TranscodeRequest, or a reason to ignore it.
 // Pure: used by the starter function, the local watcher and the janitor's reconciler; no I/O.
 import { z } from 'zod';
-import { DASH_MANIFEST, JOB_RECORD, MASTER_PLAYLIST, MAX_OBJECT_NAME_BYTES, THUMBNAIL_FOLDER, fnv1a, normalizePrefix, utf8Bytes } from './layout.js';
+import { DASH_MANIFEST, defaultDest, JOB_RECORD, MASTER_PLAYLIST, MAX_OBJECT_NAME_BYTES, THUMBNAIL_FOLDER, fnv1a, normalizePrefix, utf8Bytes } from './layout.js';
 import type { SourceRef, TranscodeRequest } from './types.js';
 
 export const CREATE_OBJECT = 'com.oraclecloud.objectstorage.createobject';
@@ -116,8 +116,11 @@ export function ignoredObjectReason(o: { bucket: string; object: string; archiva
   if (!config.sourceBuckets.includes(bucket)) return `bucket ${bucket} is not a configured source (${config.sourceBuckets.join(', ') || 'none'})`;
   if (object.endsWith('/')) return `${object} is a folder marker`;
   if (bucket === config.destBucket) {
-    const own = ownOutputReason(object, config.destPrefix);
-    if (own) return own;
+    // Outputs of every source bucket land in the destination, each under its own default prefix.
+    for (const source of config.sourceBuckets) {
+      const own = ownOutputReason(object, defaultDest(config, source).prefix ?? '');
+      if (own) return own;
+    }
   }
   if (archivalState && /^(archived|restoring)$/i.test(archivalState)) {
     return `${object} is ${archivalState.toLowerCase()}: restore it, then upload again to transcode`;
@@ -127,7 +130,7 @@ export function ignoredObjectReason(o: { bucket: string; object: string; archiva
 
 /** The request for one source object, whoever noticed it: its event or the reconciler. */
 export function requestFor(source: SourceRef, config: EventConfig): TranscodeRequest {
-  return { source: { ...source }, dest: { bucket: config.destBucket, prefix: normalizePrefix(config.destPrefix) } };
+  return { source: { ...source }, dest: defaultDest(config, source.bucket) };
 }
 
 // Other Object Storage events (deleteobject, bucket events) are valid deliveries of a rule that matches

@@ -30,6 +30,16 @@ export function normalizePrefix(prefix: string | undefined): string {
   return prefix.endsWith('/') ? prefix : `${prefix}/`;
 }
 
+/**
+ * Where a source's outputs go unless a request names a destination. With one source bucket, under the
+ * destination prefix as the original pipeline did; with several, each source bucket gets a folder of its
+ * own there, so `a/x.mp4` and `b/x.mp4` never share a stream (and never delete each other's versions).
+ */
+export function defaultDest(config: { destBucket: string; destPrefix: string; sourceBuckets: readonly string[] }, sourceBucket: string): DestRef {
+  const prefix = normalizePrefix(config.destPrefix);
+  return { bucket: config.destBucket, prefix: config.sourceBuckets.length > 1 ? `${prefix}${sourceBucket}/` : prefix };
+}
+
 /** The folder of one source's stream: `<prefix><object>/`, as the original pipeline did. */
 export function streamPrefix(dest: DestRef, object: string): string {
   return `${normalizePrefix(dest.prefix)}${object}/`;
@@ -75,4 +85,31 @@ export function outputNameProblem(dest: DestRef, object: string): string | undef
   if (longest <= MAX_OBJECT_NAME_BYTES) return undefined;
   const room = MAX_OBJECT_NAME_BYTES - OUTPUT_SUFFIX_RESERVE - utf8Bytes(normalizePrefix(dest.prefix)) - 1;
   return `the object name is ${utf8Bytes(object)} bytes: its outputs would be named up to ${longest} bytes, above the ${MAX_OBJECT_NAME_BYTES}-byte object name limit (names of at most ${room} bytes fit${dest.prefix ? ` under the destination prefix ${JSON.stringify(normalizePrefix(dest.prefix))}` : ''})`;
+}
+
+// ---- how outputs are served ---------------------------------------------------------------------
+
+const CONTENT_TYPES: Record<string, string> = {
+  m4s: 'video/iso.segment',
+  mp4: 'video/mp4',
+  ts: 'video/mp2t',
+  m3u8: 'application/vnd.apple.mpegurl',
+  mpd: 'application/dash+xml',
+  json: 'application/json',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  vtt: 'text/vtt',
+};
+
+/**
+ * The one cache policy: everything under a version folder is immutable (a new upload gets a new folder,
+ * and nothing there is readable before the masters name it); the names that switch versions (masters,
+ * job.json, the public poster) are revalidated on every read.
+ */
+export function outputHeaders(name: string, mutable: boolean): { contentType: string; cacheControl: string } {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
+  return {
+    contentType: CONTENT_TYPES[ext] ?? 'application/octet-stream',
+    cacheControl: mutable ? 'no-cache' : 'public, max-age=31536000, immutable',
+  };
 }

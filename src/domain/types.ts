@@ -3,35 +3,27 @@
 //   -> RenditionsFile per job -> verified set -> master manifests + JobRecord.
 // Everything here is plain JSON: it travels in Temporal payloads and container arguments.
 
-export type PresetName = 'default' | 'seed';
-export type StreamFormat = 'hls' | 'dash';
-export type Parallelism = 'single' | 'per-rendition';
-/** cmaf: fMP4 segments shared by HLS and DASH. ts: MPEG-TS HLS like the original (no DASH). */
-export type SegmentFormat = 'cmaf' | 'ts';
-
-export interface SourceRef {
-  namespace: string;
-  bucket: string;
-  object: string;
-  /** The version-like field of the upload; two uploads under one name differ here. */
-  etag?: string;
-}
-
-export interface DestRef {
-  bucket: string;
-  /** Prepended to every output name; empty or ending in '/'. */
-  prefix?: string;
-}
-
-/** Input of the `transcode` workflow, and what the starter builds from an event. */
-export interface TranscodeRequest {
-  source: SourceRef;
-  dest?: DestRef;
-  preset?: PresetName;
-  formats?: StreamFormat[];
-  parallelism?: Parallelism;
-  segmentFormat?: SegmentFormat;
-}
+// The wire contract (request, plan, renditions.json, transcoder events): zod schemas in contract.ts.
+export type {
+  AudioRendition,
+  DestRef,
+  JobSpec,
+  Parallelism,
+  Plan,
+  PresetName,
+  RenditionMeta,
+  RenditionsFile,
+  SegmentFormat,
+  SegmentInfo,
+  SourceRef,
+  StreamFormat,
+  ThumbnailSet,
+  TranscodeRequest,
+  TranscoderEvent,
+  VideoRendition,
+} from './contract.js';
+export { EXIT } from './contract.js';
+import type { DestRef, PresetName, SegmentFormat, SourceRef, StreamFormat } from './contract.js';
 
 // ---- probe -------------------------------------------------------------------------------------
 
@@ -80,118 +72,6 @@ export interface SourceProbe {
   audio?: AudioProbe;
   audioStreamCount: number;
 }
-
-// ---- plan --------------------------------------------------------------------------------------
-
-export interface VideoRendition {
-  /** Stable, path-safe id such as "720p"; also the folder name of its segments. */
-  id: string;
-  width: number;
-  height: number;
-  /** Target bit rate in bits per second (x264 -b:v). */
-  bitrate: number;
-  maxrate: number;
-  bufsize: number;
-  /** H.264 profile and level, e.g. "high" and "4.0". */
-  profile: 'baseline' | 'main' | 'high';
-  level: string;
-}
-
-export interface AudioRendition {
-  id: string;
-  bitrate: number;
-  channels: number;
-  sampleRate: number;
-}
-
-export interface Plan {
-  preset: PresetName;
-  formats: StreamFormat[];
-  segmentFormat: SegmentFormat;
-  /** Target segment duration in seconds. */
-  segmentSeconds: number;
-  /** Output frame rate (source rate, capped at 60); every rendition shares it. */
-  fps: number;
-  /** Keyframe interval in frames, identical in every rendition so segments align. */
-  gopFrames: number;
-  video: VideoRendition[];
-  audio?: AudioRendition;
-  /** The source duration the plan was made for, to check outputs against. */
-  durationSec: number;
-  /** Folder under the stream prefix that holds this version's media (see domain/layout). */
-  version: string;
-  jobs: JobSpec[];
-}
-
-/** One transcoder run: a subset of the plan's renditions. */
-export interface JobSpec {
-  id: string;
-  videoIds: string[];
-  audio: boolean;
-  thumbnails: boolean;
-}
-
-// ---- transcoder output ---------------------------------------------------------------------------
-
-export interface SegmentInfo {
-  /** Relative to the stream prefix, e.g. "v1/720p/seg_00001.m4s". */
-  uri: string;
-  durationSec: number;
-  bytes: number;
-}
-
-export interface RenditionMeta {
-  id: string;
-  kind: 'video' | 'audio';
-  /** RFC 6381 codec string, e.g. "avc1.64001f" or "mp4a.40.2". */
-  codecs: string;
-  width?: number;
-  height?: number;
-  frameRate?: number;
-  channels?: number;
-  sampleRate?: number;
-  /** BCP 47 / ISO 639 language of an audio rendition when the source tags one (HLS LANGUAGE, DASH lang). */
-  language?: string;
-  /** Peak segment bit rate in bits per second (HLS BANDWIDTH). */
-  peakBitrate: number;
-  /** Average bit rate in bits per second (HLS AVERAGE-BANDWIDTH, DASH bandwidth). */
-  averageBitrate: number;
-  /** Media playlist relative to the stream prefix, e.g. "v1/720p/playlist.m3u8". */
-  playlist: string;
-  /** fMP4 initialization segment (absent for MPEG-TS). */
-  initSegment?: string;
-  /** DASH timescale and each segment's start/duration in it, exact from the muxer. */
-  timescale: number;
-  segments: (SegmentInfo & { start: number; duration: number })[];
-  durationSec: number;
-}
-
-/** `renditions.json`, one per job, at layout.renditionsFile(job). */
-export interface RenditionsFile {
-  schema: 1;
-  jobId: string;
-  version: string;
-  segmentFormat: SegmentFormat;
-  durationSec: number;
-  renditions: RenditionMeta[];
-  thumbnails?: ThumbnailSet;
-}
-
-export interface ThumbnailSet {
-  /** Stream-relative names (see domain/layout). The PNG is copied to thumbnails/<object>_thumb.png on publish. */
-  png?: string;
-  jpeg?: string;
-  storyboard?: { image: string; vtt: string; tileWidth: number; tileHeight: number; intervalSec: number };
-}
-
-/** Lines the transcoder prints on stdout; human logs go to stderr. */
-export type TranscoderEvent =
-  | { event: 'progress'; stage: string; percent: number; fps?: number; speed?: number; outTimeSec?: number }
-  | { event: 'result'; ok: true; renditionsFile: string; durationSec: number; elapsedSec: number; peakScratchBytes?: number }
-  | { event: 'error'; code: number; kind: 'bad-input' | 'transient' | 'crash'; message: string };
-
-/** Exit codes of the transcoder command (sysexits.h). */
-export const EXIT = { OK: 0, BAD_INPUT: 65, TRANSIENT: 75 } as const;
 
 // ---- run record ------------------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ import { PlaylistError, parseMediaPlaylist, resolveUri } from './manifests/parse
 import { segmentSeconds } from './manifests/uri.js';
 import { renditionsFile } from './layout.js';
 import type { Plan, RenditionMeta, RenditionsFile } from './types.js';
-import type { ObjectInfo } from '../ports.js';
 
 export { parseMediaPlaylist, resolveUri, PlaylistError } from './manifests/parse-media-playlist.js';
 export type { MediaPlaylist } from './manifests/parse-media-playlist.js';
@@ -16,11 +15,17 @@ export interface Problem {
   object?: string;
 }
 
+/** One object of the version folder's listing, as far as verification looks at it. */
+export interface ListedObject {
+  name: string;
+  size: number;
+}
+
 export interface VerifyInput {
   plan: Plan;
   files: RenditionsFile[];
   /** Objects under the stream prefix, names relative to it (e.g. "v-1a2b3c4d/720p/seg_00001.m4s"). */
-  listing: ObjectInfo[];
+  listing: ListedObject[];
   /** Source duration from the probe; defaults to plan.durationSec (the plan is made from the probe). */
   probeDurationSec?: number;
   toleranceSec?: number;
@@ -125,7 +130,7 @@ export function verifyOutputs(input: VerifyInput): Problem[] {
 }
 
 /** What a player will fetch: the playlist's own references, not only what renditions.json claims. */
-function checkPlaylist(r: RenditionMeta, text: string, objects: Map<string, ObjectInfo>, add: (code: string, message: string, object?: string) => void): void {
+function checkPlaylist(r: RenditionMeta, text: string, objects: Map<string, ListedObject>, add: (code: string, message: string, object?: string) => void): void {
   try {
     const p = parseMediaPlaylist(text);
     if (!p.endList) add('playlist-not-vod', `media playlist ${r.playlist} has no #EXT-X-ENDLIST`, r.playlist);

@@ -2,15 +2,14 @@
 // run named by its tags is closed (completed, failed, cancelled, terminated, timed out, continued as
 // new) or unknown to Temporal: no run will ever delete it. A job of a running workflow is never
 // touched, nor one the janitor cannot attribute (no workflow tags) or that belongs to another namespace.
-import { APP_TAG, JOB_TAGS } from '../activities/jobs.js';
+import { APP_TAG, JOB_TAGS, TAG_VALUE_MAX } from '../domain/job-tags.js';
 import type { JobPhase } from '../ports.js';
 
 /** Tag keys the pipeline puts on every job (startJob writes them; OCI keeps them as freeform tags). */
 export const JANITOR_TAG_KEYS = JOB_TAGS;
 /** The `app` tag value of pipeline jobs; the janitor lists only those. */
 export const PIPELINE_APP = APP_TAG;
-/** OCI cuts freeform tag values at 256 characters: a workflow id tag that long may be a prefix only. */
-export const TAG_VALUE_MAX = 256;
+export { TAG_VALUE_MAX };
 
 /**
  * What Temporal says about a run: still running, closed for good, never heard of (or past retention),

@@ -3,7 +3,7 @@
 // (startTranscode), exactly as their event would have. Bounded by objects listed, runs started and time,
 // so a big bucket spreads over several sweeps instead of one long one; a failure on one object is
 // counted, never fatal, and five in a row (Temporal or the store down) end the sweep early.
-import { readJson } from '../activities/store-io.js';
+import { readJson } from '../store-io.js';
 import { requestFor, workflowIdFor } from '../domain/events.js';
 import { JOB_RECORD, streamPrefix } from '../domain/layout.js';
 import type { ObjectInfo, ObjectStore } from '../ports.js';
@@ -133,7 +133,8 @@ async function examine(deps: ReconcileDeps, bucket: string, o: ObjectInfo, repor
     }
     doing = 'start its run';
     const answer = await startTranscode(request, { starter, config });
-    const reason = answer.outcome === 'duplicate' ? `its event came first: ${answer.reason}` : verdict.reason;
+    const reason =
+      answer.outcome === 'started' || answer.outcome === 'superseding' ? verdict.reason : answer.outcome === 'pending' ? answer.reason : `the run answered: ${answer.reason}`;
     recordOutcome(report, answer.outcome, { ...line, reason, workflowId, ...('runId' in answer ? { runId: answer.runId } : {}) });
     deps.log?.(`reconciler: ${answer.outcome} ${bucket}/${o.name}`, { workflowId, etag: o.etag, reason });
     return answer.outcome;

@@ -83,7 +83,7 @@ export function resumeCursor(value: unknown, buckets: readonly string[]): Reconc
   return start === undefined ? { bucket } : { bucket, start };
 }
 
-export type ObjectOutcome = 'started' | 'superseding' | 'would-start' | 'duplicate' | 'conflict' | 'error';
+export type ObjectOutcome = 'started' | 'superseding' | 'pending' | 'would-start' | 'duplicate' | 'stale' | 'conflict' | 'error';
 
 export interface ReconcileLine {
   bucket: string;
@@ -129,9 +129,10 @@ export function emptyReconcileReport(dryRun: boolean): ReconcileReport {
 
 /** Counts one outcome (an object's, or a bucket's listing error), and keeps its line while there is room. */
 export function recordOutcome(report: ReconcileReport, outcome: 'skipped' | 'current' | ObjectOutcome, line: Omit<ReconcileLine, 'outcome'>): void {
-  if (outcome === 'skipped' || outcome === 'conflict') report.skipped += 1;
+  // stale: the object changed between the listing and the start; its new upload's own event (or the next sweep) takes it.
+  if (outcome === 'skipped' || outcome === 'conflict' || outcome === 'stale') report.skipped += 1;
   else if (outcome === 'current' || outcome === 'duplicate') report.current += 1;
-  else if (outcome === 'started' || outcome === 'superseding') report.started += 1;
+  else if (outcome === 'started' || outcome === 'superseding' || outcome === 'pending') report.started += 1;
   else if (outcome === 'would-start') report.wouldStart += 1;
   else report.errors += 1;
   if (outcome === 'skipped' || outcome === 'current' || report.objects.length >= REPORT_OBJECT_LINES) return;

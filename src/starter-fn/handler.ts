@@ -1,38 +1,42 @@
 // The starter: one object event -> at most one workflow run per upload. Pure apart from the injected
 // WorkflowStarter; the Fn entry (func.ts) and the local watcher call handleEvent, and the janitor's
-// reconciler (src/janitor/reconcile-sweep.ts) calls startTranscode for an upload whose event was lost:
-// both go through startTranscode, the only place that turns a request into a start.
+// reconciler (src/janitor/reconcile-sweep.ts) and the job API call startTranscode: the only place that
+// turns a request into a start.
 //
-// How dedupe and supersede work (one workflow id per object, the run's memo holds its etag):
-//   1. describe(id): a run (open or closed) whose etag is the event's -> 'duplicate'. A redelivery
-//      never starts a second run, also after the first completed.
-//   2. otherwise signalWithStart(id, request, supersede{etag}): with no open run it starts one (its own
-//      signal is then a no-op: same etag); with an older open run it only signals it, and that run
-//      stops, cleans up and continues as new with the newer upload -> 'superseding'.
-// Races, all ending in one run per etag:
-//   - N concurrent deliveries of one event all see "no run" in step 1; Temporal lets exactly one
-//     signalWithStart create the run, the others signal that same run with the same etag (ignored by
-//     the workflow). The adapter tells the creator apart by a random id in the memo: 'started' once,
-//     'duplicate' for the rest.
-//   - A run closes between step 1 and 2: signalWithStart starts a fresh run -> 'started'.
-//   - Another upload's run appears between step 1 and 2: our signal reaches it, its etag differs ->
-//     'superseding' (the workflow checks the object's current etag before it publishes, so an
-//     out-of-order older event can never publish over newer outputs).
-//   - The old run already continued as new with our etag: describe shows our etag -> 'duplicate'.
+// One workflow id per object. The starter sends the run the `upload` update with the event's eTag, with
+// start (Update-with-start, workflowIdConflictPolicy USE_EXISTING, update id derived from the eTag), and
+// the run answers from the source itself (its HEAD and its published job.json; workflows/uploads.ts):
+//   started      no run was open: this call started one for this upload;
+//   superseding  an older upload's run is open: it stops, cleans up and continues as new with this one;
+//   duplicate    the run already works on this upload, or it is published (also after the run closed);
+//   stale        the event names an older upload (or a deleted object): nothing changes.
+// Races, all ending in one run per upload:
+//   - N concurrent deliveries of one event: one update id, so Temporal runs one handler and hands every
+//     caller its answer; the answer carries the token of the call it was made for, so that call reports
+//     'started' (or 'superseding') and the others 'duplicate'.
+//   - Deliveries in any order: each is judged against the object's HEAD, never against another event.
+//   - A run that closes while an answer is on its way: the call is made again, and starts a new run.
 import type { Config } from '../config.js';
 import { parseObjectEvent, workflowIdFor } from '../domain/events.js';
 import type { TranscodeRequest } from '../domain/types.js';
-import type { TranscodeMemo } from '../workflows/definitions.js';
+import type { TranscodeMemo, UploadAnswer, UploadNotice, UploadOutcome } from '../workflows/definitions.js';
 
 export { InvalidEventError } from '../domain/events.js';
 
 export type StarterConfig = Pick<Config, 'sourceBuckets' | 'destBucket' | 'destPrefix'> &
   Partial<Pick<Config, 'preset' | 'formats' | 'parallelism' | 'segmentFormat'>>;
 
+/**
+ * The run's own answer, or `pending`: the run exists and holds the upload, but its workers did not answer
+ * within OCI_TRANSCODE_STARTER_ANSWER_SEC (down, or far behind). It will judge the upload when they run.
+ */
+export type StarterOutcome = UploadOutcome | 'pending';
+
+/** What the starter hands back for one announced upload. */
+export type StarterAnswer = Omit<UploadAnswer, 'outcome'> & { outcome: StarterOutcome };
+
 export type StarterResult =
-  | { outcome: 'started'; workflowId: string; runId: string }
-  | { outcome: 'superseding'; workflowId: string; runId: string }
-  | { outcome: 'duplicate'; workflowId: string; reason: string }
+  | { outcome: StarterOutcome; workflowId: string; runId: string; reason: string }
   | { outcome: 'ignored'; reason: string };
 
 export interface RunInfo {
@@ -45,14 +49,10 @@ export interface RunInfo {
 
 /** The starter's only window on Temporal. Real one: temporal-starter.ts; tests use an in-memory one. */
 export interface WorkflowStarter {
-  /** The latest run of the workflow id, or undefined when no run ever had it. */
+  /** The latest run of the workflow id, or undefined when no run ever had it (the reconciler asks). */
   describe(workflowId: string): Promise<RunInfo | undefined>;
-  /**
-   * Signals the open run of the id with supersede{etag: request.source.etag}, or starts a run with
-   * the request, memo and that signal. `started` tells whether THIS call created the run; `etag` is
-   * the memo etag of the run that got the signal.
-   */
-  signalWithStart(workflowId: string, request: TranscodeRequest, memo: TranscodeMemo): Promise<{ runId: string; started: boolean; etag?: string }>;
+  /** Update-with-start: the open run of the id (or a new one, started with `request` and `memo`) answers. */
+  announce(workflowId: string, request: TranscodeRequest, memo: TranscodeMemo, notice: UploadNotice): Promise<StarterAnswer>;
 }
 
 /** What startTranscode answers: every StarterResult but 'ignored' (requests are never ignored). */
@@ -64,7 +64,7 @@ export async function handleEvent(event: unknown, deps: { starter: WorkflowStart
   return startTranscode(parsed.request, deps);
 }
 
-/** The one start path (see the header): the configured settings, dedupe on the memo etag, signal-with-start. */
+/** The one start path (see the header): the configured settings, then the run of the object answers. */
 export async function startTranscode(base: TranscodeRequest, deps: { starter: WorkflowStarter; config: StarterConfig }): Promise<StartResult> {
   const { starter, config } = deps;
   const request: TranscodeRequest = { ...base };
@@ -73,16 +73,8 @@ export async function startTranscode(base: TranscodeRequest, deps: { starter: Wo
   if (config.parallelism) request.parallelism = config.parallelism;
   if (config.segmentFormat) request.segmentFormat = config.segmentFormat;
   const { source } = request;
-  const etag = source.etag ?? '';
   const workflowId = workflowIdFor(source);
-
-  const latest = await starter.describe(workflowId);
-  if (latest?.etag === etag) {
-    return { outcome: 'duplicate', workflowId, reason: `run ${latest.runId} (${latest.status.toLowerCase()}) already has eTag ${etag}` };
-  }
-  const memo: TranscodeMemo = { source: `${source.bucket}/${source.object}`, etag, preset: request.preset ?? 'default' };
-  const answer = await starter.signalWithStart(workflowId, request, memo);
-  if (answer.started) return { outcome: 'started', workflowId, runId: answer.runId };
-  if (answer.etag === etag) return { outcome: 'duplicate', workflowId, reason: `a concurrent delivery started run ${answer.runId} for eTag ${etag}` };
-  return { outcome: 'superseding', workflowId, runId: answer.runId };
+  const memo: TranscodeMemo = { source: `${source.bucket}/${source.object}`, preset: request.preset ?? 'default', ...(source.etag ? { etag: source.etag } : {}) };
+  const answer = await starter.announce(workflowId, request, memo, { etag: source.etag ?? '' });
+  return { outcome: answer.outcome, workflowId, runId: answer.runId, reason: answer.reason };
 }

@@ -1,45 +1,87 @@
-// The WorkflowStarter over a Temporal Client: two or three small RPCs per event, no worker needed.
+// The WorkflowStarter over a Temporal Client: one Update-with-start per event. The answer comes from the
+// run, so from its workers; when they do not answer in time the run still exists (starts are durable)
+// and the starter says `pending` rather than fail the event.
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { Config } from '../config.js';
 import type { TranscodeRequest } from '../domain/types.js';
-import { SEARCH_ATTRIBUTES, WORKFLOW_TYPE, supersedeSignal, type TranscodeMemo } from '../workflows/definitions.js';
-import type { RunInfo, WorkflowStarter } from './handler.js';
+import { SEARCH_ATTRIBUTES, uploadUpdate, uploadUpdateId, WORKFLOW_TYPE, type TranscodeMemo, type UploadAnswer, type UploadNotice } from '../workflows/definitions.js';
+import type { RunInfo, StarterAnswer, WorkflowStarter } from './handler.js';
 
-export function createTemporalStarter(client: Client, config: Pick<Config, 'taskQueue'>): WorkflowStarter {
-  async function describe(workflowId: string, runId?: string): Promise<(RunInfo & { memo: Partial<TranscodeMemo> }) | undefined> {
+/** The run's validator refused the notice before writing anything: its type says why. */
+function refusal(error: unknown, notice: UploadNotice): UploadAnswer | undefined {
+  if (!(error instanceof WorkflowUpdateFailedError) || !(error.cause instanceof ApplicationFailure)) return undefined;
+  const { type, message } = error.cause;
+  if (type === 'Duplicate') return { outcome: 'duplicate', runId: '', etag: notice.etag, reason: message };
+  if (type === 'Stale') return { outcome: 'stale', runId: '', etag: notice.etag, reason: message };
+  return undefined;
+}
+
+/** The run closed between taking the update and answering it (it completed or continued as new). */
+function closedMeanwhile(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const cause = error.cause instanceof Error ? error.cause.message : '';
+  return /workflow (execution )?(already )?(completed|closed)|update .* completed|workflow .* not found/i.test(`${error.message} ${cause}`);
+}
+
+export function createTemporalStarter(client: Client, config: Pick<Config, 'taskQueue'> & Partial<Pick<Config, 'starterAnswerSec'>>): WorkflowStarter {
+  const answerSec = config.starterAnswerSec ?? 15;
+  async function describe(workflowId: string): Promise<RunInfo | undefined> {
     try {
-      const d = await client.workflow.getHandle(workflowId, runId).describe();
+      const d = await client.workflow.getHandle(workflowId).describe();
       const memo = (d.memo ?? {}) as Partial<TranscodeMemo>;
-      return { runId: d.runId, status: d.status.name, memo, ...(typeof memo.etag === 'string' ? { etag: memo.etag } : {}) };
+      return { runId: d.runId, status: d.status.name, ...(typeof memo.etag === 'string' ? { etag: memo.etag } : {}) };
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;
     }
   }
 
-  return {
-    describe: (workflowId) => describe(workflowId),
-
-    async signalWithStart(workflowId: string, request: TranscodeRequest, memo: TranscodeMemo) {
-      // A random id in the memo of a run this call creates: the server keeps the memo of the run that
-      // was actually started, so reading it back tells the one creator from concurrent callers.
-      const starter = randomUUID();
-      const handle = await client.workflow.signalWithStart(WORKFLOW_TYPE, {
-        workflowId,
-        taskQueue: config.taskQueue,
-        args: [request],
-        signal: supersedeSignal,
-        signalArgs: [{ etag: request.source.etag ?? '' }],
-        memo: { ...memo, starter },
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTES.source, value: memo.source },
-          { key: SEARCH_ATTRIBUTES.stage, value: 'inspecting' },
-        ],
+  async function announce(workflowId: string, request: TranscodeRequest, memo: TranscodeMemo, notice: UploadNotice): Promise<StarterAnswer> {
+    // The answer carries the token of the call it was made for: a deduplicated delivery gets another's.
+    const token = randomUUID();
+    const once = (): Promise<UploadAnswer> =>
+      client.withDeadline(Date.now() + answerSec * 1000, () => client.workflow.executeUpdateWithStart(uploadUpdate, {
+        args: [{ ...notice, token }],
+        updateId: uploadUpdateId(notice.etag),
+        startWorkflowOperation: new WithStartWorkflowOperation(WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue: config.taskQueue,
+          args: [request],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          memo: { ...memo },
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTES.source, value: memo.source },
+            { key: SEARCH_ATTRIBUTES.stage, value: 'inspecting' },
+          ],
+        }),
+      }));
+    let answer: UploadAnswer;
+    try {
+      answer = await once().catch((error: unknown) => {
+        if (refusal(error, notice) || !closedMeanwhile(error)) throw error;
+        return once(); // the closed run is replaced by a new one, which answers
       });
-      const run = await describe(workflowId, handle.signaledRunId);
-      return { runId: handle.signaledRunId, started: run?.memo.starter === starter, ...(run?.etag !== undefined ? { etag: run.etag } : {}) };
-    },
-  };
+    } catch (error) {
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+        // The start (or the open run) is durable; the update waits for the run's next workflow task.
+        const run = await describe(workflowId);
+        if (run?.status === 'RUNNING') {
+          return { outcome: 'pending', runId: run.runId, etag: notice.etag, reason: `run ${run.runId} holds the upload; its workers did not answer within ${answerSec} s (are workers polling task queue ${config.taskQueue}?)` };
+        }
+        throw error;
+      }
+      const refused = refusal(error, notice);
+      if (!refused) throw error;
+      // Refused before anything was written: name the open run that refused it.
+      return { ...refused, runId: (await describe(workflowId))?.runId ?? '' };
+    }
+    if (answer.token !== token && (answer.outcome === 'started' || answer.outcome === 'superseding')) {
+      return { ...answer, outcome: 'duplicate', reason: `a concurrent delivery of eTag ${notice.etag} was answered first (${answer.outcome})` };
+    }
+    return answer;
+  }
+
+  return { describe, announce };
 }

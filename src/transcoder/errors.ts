@@ -1,24 +1,18 @@
 // The transcoder's failure classes and the exit codes the orchestrator acts on (see domain/types EXIT):
 // 65 bad input (never retried), 75 transient I/O (retried), anything else a crash.
 import { EXIT, type TranscoderEvent } from '../domain/types.js';
+import { BadInputError } from '../media/errors.js';
 import { TransientError } from '../ports.js';
 
 export { TransientError };
+export { BadInputError };
 
-/** The source cannot become a stream; the message names the problem for the uploader. */
-export class BadInputError extends Error {
-  override readonly name = 'BadInputError';
-  readonly exitCode = EXIT.BAD_INPUT;
-}
 
 /** Wrong arguments or settings (sysexits EX_USAGE): a bug in the caller, not in the input. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  readonly exitCode = 64;
+  readonly exitCode = EXIT.USAGE;
 }
-
-/** Anything unexpected: the orchestrator treats it as a crash. */
-export const CRASH_EXIT = 70;
 
 export type ErrorEvent = Extract<TranscoderEvent, { event: 'error' }>;
 
@@ -33,6 +27,7 @@ export function classifyError(error: unknown): ErrorEvent {
   if (error instanceof TransientError || name === 'TransientError') {
     return { event: 'error', code: EXIT.TRANSIENT, kind: 'transient', message };
   }
-  const code = error instanceof UsageError || name === 'UsageError' || name === 'UriError' || name === 'StoreConfigError' ? 64 : CRASH_EXIT;
+  // Anything unexpected is a crash to the orchestrator.
+  const code = error instanceof UsageError || name === 'UsageError' || name === 'UriError' || name === 'StoreConfigError' ? EXIT.USAGE : EXIT.CRASH;
   return { event: 'error', code, kind: 'crash', message };
 }

@@ -1,11 +1,13 @@
-// The only module that knows ffmpeg's and ffprobe's command lines. Everything else describes what it
-// wants (EncodeSpec) and gets files and JSON back. fluent-ffmpeg runs ffmpeg (it spawns without a
+// The only module that knows ffmpeg's encode command line (ffprobe's lives in media/ffprobe.ts).
+// Everything else describes what it wants (EncodeSpec) and gets files back. fluent-ffmpeg runs ffmpeg (it spawns without a
 // shell, with an argument array); it is archived upstream (May 2025), so its use stays inside
 // runFfmpeg() and can be swapped for a plain spawn without touching any caller.
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import type { SegmentFormat, VideoRendition } from '../domain/types.js';
+import { ToolError } from '../media/ffprobe.js';
+
+export { ToolError };
 
 /**
  * Chosen by measurement (docs/transcoder.md): against x264's default 'medium' at the same bit rates,
@@ -13,49 +15,6 @@ import type { SegmentFormat, VideoRendition } from '../domain/types.js';
  * pipeline's outputs measured 0.10-0.13 SSIM lower still.
  */
 export const X264_PRESET = 'veryfast';
-
-export class ToolError extends Error {
-  override readonly name = 'ToolError';
-  constructor(message: string, readonly stderr: string, readonly timedOut = false) {
-    super(message);
-  }
-}
-
-// ---- ffprobe --------------------------------------------------------------------------------------
-
-// The worker probes sources with ffprobe, and its environment holds the Temporal API key: the tool gets
-// only what it needs to run and reach a read URL.
-const TOOL_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
-
-export function toolEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return Object.fromEntries(TOOL_ENV.filter((key) => env[key] !== undefined).map((key) => [key, env[key]]));
-}
-
-function ffprobe(args: string[], timeoutMs: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    execFile(process.env.FFPROBE_PATH || 'ffprobe', ['-v', 'error', '-print_format', 'json', ...args], { maxBuffer: 256 * 1024 * 1024, timeout: timeoutMs, env: toolEnv() }, (error, stdout, stderr) => {
-      if (error) {
-        const timedOut = error.killed === true || error.signal === 'SIGTERM';
-        const detail = stderr.trim().split('\n').slice(-3).join(' ') || error.message;
-        reject(new ToolError(timedOut ? `ffprobe timed out after ${timeoutMs} ms` : detail, stderr, timedOut));
-        return;
-      }
-      try {
-        resolve(JSON.parse(stdout));
-      } catch {
-        reject(new ToolError('ffprobe printed no JSON', stderr));
-      }
-    });
-  });
-}
-
-/** Container and streams (side data included: rotation lives there). */
-export const probeMedia = (target: string, timeoutMs = 60_000): Promise<unknown> =>
-  ffprobe(['-show_format', '-show_streams', '--', target], timeoutMs);
-
-/** What codec strings are computed from: profile, level, time base and the decoder configuration bytes. */
-export const probeCodecData = (target: string, timeoutMs = 30_000): Promise<unknown> =>
-  ffprobe(['-show_data', '-show_entries', 'stream=codec_type,codec_name,profile,level,time_base,width,height,extradata', '--', target], timeoutMs);
 
 // ---- the encode ---------------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ import { aacCodecFromExtradata, aacCodecFromProfile, avcCodecFromExtradata, pars
 import { mediaFolder, mediaPlaylist } from '../domain/layout.js';
 import { parseMediaPlaylist } from '../domain/manifests/parse-media-playlist.js';
 import type { RenditionMeta, SegmentFormat } from '../domain/types.js';
-import { probeCodecData, VARIANT_PLAYLIST } from './ffmpeg.js';
+import { probeCodecData } from '../media/ffprobe.js';
+import { VARIANT_PLAYLIST } from './ffmpeg.js';
 import { readInit } from './fmp4.js';
 import type { SegmentFact } from './segment-uploader.js';
 

@@ -1,30 +1,7 @@
 // The transcoder's stdout contract: JSON lines for machines, at most about one progress line per
-// second, then one result or error line. Human logs go to stderr. parseLatestProgress reads them
-// back from a log tail that mixes both streams (the activities poll it).
+// second, then one result or error line. Human logs go to stderr. The activities read them back from a
+// log tail that mixes both streams with parseLatestProgress (domain/contract.ts).
 import type { TranscoderEvent } from '../domain/types.js';
-
-const EVENTS = new Set(['progress', 'result', 'error']);
-
-function asEvent(line: string): TranscoderEvent | undefined {
-  const start = line.indexOf('{"event":');
-  if (start < 0) return undefined;
-  try {
-    const value = JSON.parse(line.slice(start)) as Partial<TranscoderEvent>;
-    return typeof value.event === 'string' && EVENTS.has(value.event) ? (value as TranscoderEvent) : undefined;
-  } catch {
-    return undefined; // cut mid-line (the tail's first line) or interleaved with stderr
-  }
-}
-
-/** The latest progress, result or error event in a tail of mixed stdout and stderr. Pure. */
-export function parseLatestProgress(logTail: string): TranscoderEvent | undefined {
-  const lines = logTail.split(/\r?\n|\r/);
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const event = asEvent(lines[i] ?? '');
-    if (event) return event;
-  }
-  return undefined;
-}
 
 export interface EventSink {
   progress(stage: string, values: { percent: number; fps?: number; speed?: number; outTimeSec?: number }): void;

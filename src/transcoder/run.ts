@@ -9,16 +9,16 @@ import { extname, join, resolve } from 'node:path';
 import { DEFAULT_SCRATCH_BYTES, type Config } from '../config.js';
 import { planLadder } from '../domain/ladder.js';
 import { streamPrefix, versionFolder } from '../domain/layout.js';
-import type { DestRef, Plan, PresetName, RenditionsFile, SegmentFormat, StreamFormat } from '../domain/types.js';
+import type { DestRef, Plan, PresetName, SegmentFormat, StreamFormat } from '../domain/types.js';
 import { LocalFolderStore } from '../adapters/local/object-store.js';
 import { closeStore, openStore } from '../adapters/open-store.js';
 import { parseStoreUri } from '../adapters/uri.js';
 import { ChangedError, TransientError, type ObjectInfo, type ObjectStore } from '../ports.js';
 import { encodeJob, type JobOutputs } from './encode-job.js';
 import { BadInputError, UsageError } from './errors.js';
-import { probeSource } from './probe.js';
+import { probeSource } from '../media/probe.js';
 import type { EventSink } from './progress.js';
-import { publish } from './publish.js';
+import { publishStream, readRenditionsFiles } from '../publish/publish.js';
 import { serveSource, type SourceServer } from './source-server.js';
 import { uploadGroup } from './upload.js';
 
@@ -162,8 +162,8 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
       ctx.signal?.throwIfAborted();
       ctx.events.progress('publish', { percent: at('publish', 0) });
       const posterPath = outputs.find((o) => o.posterPath)?.posterPath;
-      const own: RenditionsFile[] = outputs.map((o) => o.file);
-      published = await publish({ store: destStore, dest, sourceObject: sourceAt.name, prefix, plan, own, ...(posterPath ? { posterPath } : {}) });
+      const files = await readRenditionsFiles(destStore, { dest, sourceObject: sourceAt.name, plan }, { own: outputs.map((o) => o.file) });
+      published = (await publishStream({ store: destStore, dest, sourceObject: sourceAt.name, plan, files, ...(posterPath ? { posterPath } : {}) })).written;
     }
     const segments = outputs.reduce((n, o) => n + o.uploaded.length, 0);
     const peakScratchBytes = Math.max(0, ...outputs.map((o) => o.peakScratchBytes));

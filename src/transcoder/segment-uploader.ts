@@ -8,6 +8,7 @@ import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SegmentFormat } from '../domain/types.js';
 import type { ObjectStore } from '../ports.js';
+import { pLimit, type LimitFunction } from '../retry.js';
 import { readInit, readSegment, type SegmentTiming, type TrackDefaults } from './fmp4.js';
 import { uploadOne } from './upload.js';
 
@@ -69,17 +70,19 @@ export class SegmentUploader {
   readonly uploaded: string[] = [];
   peakScratchBytes = 0;
   private readonly variants: Variant[] = [];
-  private readonly queue: { v: Variant; name: string }[] = [];
-  private inFlight = 0;
+  private readonly limit: LimitFunction;
+  private readonly uploads = new Set<Promise<void>>();
   private encoder: Pausable | undefined;
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private failure: Error | undefined;
+  private abandoned = false;
   private readonly failed = new AbortController();
-  private readonly idle = new Set<() => void>();
 
-  constructor(private readonly o: SegmentUploaderOptions) {}
+  constructor(private readonly o: SegmentUploaderOptions) {
+    this.limit = pLimit(o.concurrency ?? 4);
+  }
 
   /** Aborted when an upload fails for good: the encode stops instead of filling the disk. */
   get signal(): AbortSignal {
@@ -106,7 +109,7 @@ export class SegmentUploader {
     this.stopTicking();
     await this.ticking;
     await this.tick(true);
-    await this.drained();
+    await Promise.all(this.uploads);
     if (this.failure) throw this.failure;
     return new Map(this.variants.map((v) => [v.dir, v.facts]));
   }
@@ -115,8 +118,8 @@ export class SegmentUploader {
   async abandon(): Promise<void> {
     this.stopTicking();
     await this.ticking;
-    this.queue.length = 0;
-    await this.drained();
+    this.abandoned = true; // uploads still queued now return at once
+    await Promise.all(this.uploads);
     await Promise.allSettled(this.uploaded.map((name) => this.o.store.delete(this.o.bucket, name)));
   }
 
@@ -155,16 +158,16 @@ export class SegmentUploader {
       }
       for (const name of names) {
         v.seen.add(name);
-        this.queue.push({ v, name });
+        this.enqueue(v, name);
       }
     }
     const used = await usage(this.o.workDir);
     this.peakScratchBytes = Math.max(this.peakScratchBytes, used);
     // Pause near the limit; resume once uploads halved it, or when nothing queued could free space (the
     // segments being written are all that is left: pausing would never end).
-    if (!final && !this.paused && used >= 0.8 * this.o.scratchBytes && this.queue.length + this.inFlight > 0) this.setPaused(true);
-    else if (this.paused && (used <= 0.5 * this.o.scratchBytes || this.queue.length + this.inFlight === 0)) this.setPaused(false);
-    this.pump();
+    const waiting = this.limit.activeCount + this.limit.pendingCount;
+    if (!final && !this.paused && used >= 0.8 * this.o.scratchBytes && waiting > 0) this.setPaused(true);
+    else if (this.paused && (used <= 0.5 * this.o.scratchBytes || waiting === 0)) this.setPaused(false);
   }
 
   private setPaused(paused: boolean): void {
@@ -175,35 +178,15 @@ export class SegmentUploader {
     this.o.log(paused ? `scratch window full (limit ${this.o.scratchBytes} bytes): encoder paused while segments upload` : 'encoder resumed');
   }
 
-  private pump(): void {
-    while (!this.failure && this.inFlight < (this.o.concurrency ?? 4) && this.queue.length > 0) {
-      const next = this.queue.shift()!;
-      this.inFlight += 1;
-      void this.upload(next.v, next.name)
-        .catch((error: unknown) => this.fail(error))
-        .finally(() => {
-          this.inFlight -= 1;
-          if (this.inFlight === 0) for (const done of this.idle) done();
-          this.pump();
-        });
-    }
+  private enqueue(v: Variant, name: string): void {
+    const upload = this.limit(() => (this.failure || this.abandoned ? Promise.resolve() : this.upload(v, name))).catch((error: unknown) => this.fail(error));
+    this.uploads.add(upload);
+    void upload.finally(() => this.uploads.delete(upload));
   }
 
   private fail(error: unknown): void {
     this.failure ??= error instanceof Error ? error : new Error(String(error));
     this.failed.abort(this.failure);
-  }
-
-  private drained(): Promise<void> {
-    if (this.inFlight === 0 && (this.queue.length === 0 || this.failure)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        if (this.queue.length > 0 && !this.failure) return;
-        this.idle.delete(done);
-        resolve();
-      };
-      this.idle.add(done);
-    });
   }
 
   private async upload(v: Variant, name: string): Promise<void> {

@@ -1,7 +1,9 @@
-// A Worker for the `transcode` task queue: the workflow bundle plus activities bound to two ports.
+// The workers of a process: one for the `transcode` task queue (the workflows and every short activity)
+// and one for the jobs task queue, where awaitJob waits out transcodes of minutes to hours. Separate slot
+// budgets, so a burst of long jobs never blocks startJob, deleteJobs, publishing or the janitor.
 // Used by the worker process (main.ts), the local stack and the tests.
 import { fileURLToPath } from 'node:url';
-import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
+import type { NativeConnection, WorkerOptions, WorkflowBundle } from '@temporalio/worker';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../config.js';
@@ -29,22 +31,75 @@ export interface CreateWorkerOptions {
   identity?: string;
   /** How long in-flight activities get on shutdown before they are cancelled (awaitJob then resumes elsewhere). */
   shutdownGraceTimeMs?: number;
+  /** Slots for the short activities (awaitJob has a budget of its own). */
   maxConcurrentActivityTaskExecutions?: number;
+  /** awaitJob slots: each mostly sleeps between polls, so many share a process. */
+  maxConcurrentJobWaits?: number;
+  /** Activities to register instead of createActivities(ports): workflow tests with stub activities. */
+  activities?: ReturnType<typeof createActivities>;
 }
 
-export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+/** Both workers, run and stopped together: one failing stops the other. */
+export class TranscodeWorkers {
+  constructor(readonly main: Worker, readonly jobs: Worker) {}
+
+  getState(): ReturnType<Worker['getState']> {
+    return this.main.getState();
+  }
+
+  shutdown(): void {
+    for (const w of [this.main, this.jobs]) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+
+  async run(): Promise<void> {
+    const runs = [this.main.run(), this.jobs.run()];
+    try {
+      await Promise.race(runs);
+    } finally {
+      this.shutdown();
+      await Promise.allSettled(runs);
+    }
+    await Promise.all(runs); // rethrows the failure that stopped them, if one did
+  }
+}
+
+/** Worker Versioning: with a build id, both workers are that version of the deployment; `transcode` runs are pinned to it. */
+export function deploymentOptions(config: Pick<Config, 'deploymentName' | 'buildId'>): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  if (!config.buildId) return {};
+  return {
+    workerDeploymentOptions: {
+      useWorkerVersioning: true,
+      version: { deploymentName: config.deploymentName, buildId: config.buildId },
+      defaultVersioningBehavior: 'PINNED',
+    },
+  };
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<TranscodeWorkers> {
   const { connection, namespace, config, store, jobs } = options;
-  const activities = createActivities({ store, jobs, config, ...(options.transcoderEnv ? { transcoderEnv: options.transcoderEnv } : {}) });
-  return Worker.create({
+  const activities = options.activities ?? createActivities({ store, jobs, config, ...(options.transcoderEnv ? { transcoderEnv: options.transcoderEnv } : {}) });
+  const { awaitJob } = activities;
+  const common = {
     connection,
     namespace,
-    taskQueue: config.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities,
     interceptors: { activity: [livenessHeartbeats] },
     ...(options.identity ? { identity: options.identity } : {}),
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 5_000,
-    // awaitJob mostly sleeps between polls: many can share a worker.
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 200,
+    ...deploymentOptions(config),
+  };
+  const main = await Worker.create({
+    ...common,
+    taskQueue: config.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    // awaitJob too, for runs recorded before it had a queue of its own (they schedule it here).
+    activities,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
   });
+  const waits = await Worker.create({
+    ...common,
+    taskQueue: config.jobsTaskQueue,
+    activities: { awaitJob },
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentJobWaits ?? 2_000,
+  });
+  return new TranscodeWorkers(main, waits);
 }

@@ -2,7 +2,7 @@
 // one sweep for orphan jobs, then one reconcile sweep (uploads whose event was lost get their run). Its
 // result (the counts) is what the schedule's recent actions show; the next run's reconciler reads it
 // there to go on where this sweep stopped.
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { Activities, JanitorInput } from '../activities/index.js';
 import type { JanitorResult } from '../janitor/reconcile.js';
 
@@ -25,6 +25,10 @@ const { reconcileSources } = proxyActivities<Pick<Activities, 'reconcileSources'
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+
+// With Worker Versioning, each scheduled sweep is short and stateless: it runs on the current version.
+// (Asked of versioned workers only, which have a deployment name: an unversioned one refuses any behavior.)
+setWorkflowOptions(() => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'AUTO_UPGRADE' } : {}), janitor);
 
 export async function janitor(input: JanitorInput = {}): Promise<JanitorResult> {
   // Independent chores: a failed orphan sweep must not keep lost uploads waiting, nor the reverse.

@@ -18,12 +18,19 @@ const quickRetry: ActivityOptions['retry'] = {
   nonRetryableErrorTypes: DETERMINISTIC_ERRORS,
 };
 
-/** inspect (head + probe), headSource, verify, publish, discard: seconds of storage I/O each. */
-export const storage = proxyActivities<Pick<Activities, 'inspect' | 'headSource' | 'verify' | 'publish' | 'discard'>>({
+/** judgeUpload, inspect (head + probe), headSource, verify, publish, discard: seconds of storage I/O each. */
+export const storage = proxyActivities<Pick<Activities, 'judgeUpload' | 'inspect' | 'headSource' | 'verify' | 'publish' | 'discard'>>({
   startToCloseTimeout: '5 min',
   // The worker heartbeats for them (worker/liveness.ts): a killed worker costs 30 s, not 5 min.
   heartbeatTimeout: LIVENESS_TIMEOUT,
   retry: quickRetry,
+});
+
+/** Best-effort chores after publishing: a few tries, then the run goes on (the activity heartbeats per folder). */
+export const housekeeping = proxyActivities<Pick<Activities, 'pruneVersions'>>({
+  startToCloseTimeout: '10 min',
+  heartbeatTimeout: LIVENESS_TIMEOUT,
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
 const jobRetry: ActivityOptions['retry'] = { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 min', nonRetryableErrorTypes: DETERMINISTIC_ERRORS };
@@ -57,8 +64,11 @@ export function jobStart(settings: RunSettings): Pick<Activities, 'startJob'> {
  * details) after a worker crash or shutdown.
  */
 export function jobWatch(settings: RunSettings): Pick<Activities, 'awaitJob'> {
-  const { timeoutSec } = settings.job;
+  const { timeoutSec, taskQueue } = settings.job;
   return proxyActivities<Pick<Activities, 'awaitJob'>>({
+    // Its own task queue and workers: a burst of hours-long waits never holds the slots that starts,
+    // deletes, publishing and the janitor need.
+    ...(taskQueue ? { taskQueue } : {}),
     startToCloseTimeout: `${timeoutSec}s`,
     scheduleToCloseTimeout: `${timeoutSec + 600}s`,
     heartbeatTimeout: LIVENESS_TIMEOUT,

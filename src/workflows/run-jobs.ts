@@ -1,7 +1,8 @@
 // Runs every job of a plan concurrently. Each job gets up to maxAttempts fresh instances: a crash,
 // a transient exit or a vanished job deletes the failed instance and retries after a growing backoff;
 // exit 65 (bad input) fails the whole run at once with the transcoder's own words.
-import { ApplicationFailure, CancellationScope, isCancellation, log, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, log, metricMeter, sleep } from '@temporalio/workflow';
+import { METRICS } from '../domain/metrics.js';
 import type { JobOutcome, RunSettings } from '../activities/index.js';
 import { EXIT } from '../domain/types.js';
 import type { DestRef, JobSpec, Plan, SourceRef } from '../domain/types.js';
@@ -19,6 +20,12 @@ export interface JobsContext {
 }
 
 const MAX_BACKOFF_SEC = 600;
+
+/** Replay-safe: the workflow meter counts only while the run really executes. */
+export function count(key: keyof typeof METRICS): void {
+  const { name, unit, description } = METRICS[key];
+  metricMeter.createCounter(name, unit, description).add(1);
+}
 
 export function backoffSec(settings: RunSettings, failedAttempt: number): number {
   return Math.min(MAX_BACKOFF_SEC, settings.job.backoffSec * 2 ** (failedAttempt - 1));
@@ -82,6 +89,8 @@ async function runJob(ctx: JobsContext, spec: JobSpec): Promise<void> {
     }
     last = describe(outcome);
     log.warn('job failed', { stage: 'transcoding', jobId: spec.id, attempt, handle: handle.id, reason: last });
+    count('jobsFailed');
+    if (attempt < settings.job.maxAttempts) count('jobsRetried');
     await jobControl.deleteJobs({ handles: [handle] });
     run.markDeleted(handle);
     job.state = 'deleted';

@@ -6,7 +6,7 @@ import type { JobHandle } from '../ports.js';
 import type { JobProgress, JobProgressUpdate, Progress, Stage } from './definitions.js';
 import { SEARCH_ATTRIBUTES } from './definitions.js';
 
-/** Whole-run percent where each stage begins; transcoding spans 5..90 by the jobs' own percent. */
+/** Whole-run percent where each stage begins; transcoding spans 5..90 by the jobs' work done. */
 const STAGE_PERCENT: Partial<Record<Stage, number>> = {
   inspecting: 0,
   planning: 4,
@@ -16,6 +16,9 @@ const STAGE_PERCENT: Partial<Record<Stage, number>> = {
   completed: 100,
 };
 const TRANSCODE_SPAN = 85;
+/** Weights of the parts of a job that are not video renditions, in "pixels" (a 320x180 picture ~ 58k). */
+const AUDIO_PIXELS = 50_000;
+const THUMBNAIL_PIXELS = 20_000;
 
 export class RunState {
   stage: Stage = 'inspecting';
@@ -30,6 +33,10 @@ export class RunState {
   private readonly deleted = new Set<string>();
   private stageStartedAt = new Date();
   private basePercent = 0;
+  /** The highest whole-run percent reported: progress only goes up (retries, cleanup, queries). */
+  private high = 0;
+  /** Each job's share of the work: pixels x duration of its renditions (audio and pictures weigh little). */
+  private readonly weights = new Map<string, number>();
 
   constructor(etag: string | undefined) {
     this.etag = etag;
@@ -39,14 +46,23 @@ export class RunState {
     const now = new Date();
     this.stageSeconds[this.stage] = (this.stageSeconds[this.stage] ?? 0) + (now.getTime() - this.stageStartedAt.getTime()) / 1000;
     this.stageStartedAt = now;
+    const reached = this.percent();
+    this.high = reached;
     this.stage = stage;
-    this.basePercent = STAGE_PERCENT[stage] ?? this.percent();
+    // Stages without a mark of their own (cleaning-up, failed, canceled) keep the percent reached.
+    this.basePercent = STAGE_PERCENT[stage] ?? reached;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.stage, value: stage }]);
     log.info(`stage ${stage}`, { stage, ...fields });
   }
 
   initJobs(plan: Plan): void {
     this.jobs.splice(0, this.jobs.length, ...plan.jobs.map((j): JobProgress => ({ id: j.id, attempt: 0, state: 'pending', percent: 0 })));
+    for (const job of plan.jobs) {
+      const pixels = job.videoIds.reduce((n, id) => n + (plan.video.find((v) => v.id === id)?.width ?? 0) * (plan.video.find((v) => v.id === id)?.height ?? 0), 0);
+      // An audio encode costs about what a small picture does; an audio-only job still weighs something.
+      const extra = (job.audio ? AUDIO_PIXELS : 0) + (job.thumbnails ? THUMBNAIL_PIXELS : 0);
+      this.weights.set(job.id, Math.max(1, (pixels + extra) * plan.durationSec));
+    }
   }
 
   job(id: string): JobProgress {
@@ -58,6 +74,7 @@ export class RunState {
   started(id: string, attempt: number, handle: JobHandle): void {
     this.handles.push(handle);
     this.attempts[id] = attempt;
+    // A retry starts its encode again: the job's percent restarts with it, the run's never goes back.
     Object.assign(this.job(id), { attempt, state: 'running', percent: 0, handle: handle.id });
   }
 
@@ -74,12 +91,21 @@ export class RunState {
     const job = this.jobs.find((j) => j.id === update.jobId);
     if (!job || job.attempt !== update.attempt || job.state !== 'running') return;
     job.percent = Math.max(job.percent, Math.min(100, update.percent));
+    this.high = this.percent();
   }
 
+  /**
+   * The whole run's percent, never below what was reached before. Read-only (queries call it); the mark
+   * moves only on history events (stage changes, job progress), so a replay computes the same.
+   */
   percent(): number {
-    if (this.stage !== 'transcoding' || this.jobs.length === 0) return this.basePercent;
-    const mean = this.jobs.reduce((sum, j) => sum + j.percent, 0) / this.jobs.length;
-    return Math.round((STAGE_PERCENT.transcoding ?? 0) + (TRANSCODE_SPAN * mean) / 100);
+    let now = this.basePercent;
+    if (this.stage === 'transcoding' && this.jobs.length > 0) {
+      const total = this.jobs.reduce((sum, j) => sum + (this.weights.get(j.id) ?? 1), 0);
+      const done = this.jobs.reduce((sum, j) => sum + ((this.weights.get(j.id) ?? 1) * j.percent) / 100, 0);
+      now = Math.round((STAGE_PERCENT.transcoding ?? 0) + (TRANSCODE_SPAN * done) / total);
+    }
+    return Math.max(this.high, now);
   }
 
   snapshot(): Progress {

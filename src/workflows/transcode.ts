@@ -1,29 +1,36 @@
-// The `transcode` workflow: inspect -> plan -> run jobs -> verify -> publish, with cleanup always.
-// See docs/workflow.md for stages, retries, cleanup, supersede, the progress query and search attributes.
+// The `transcode` workflow: judge the upload -> inspect -> plan -> run jobs -> verify -> publish ->
+// prune older versions, with cleanup always. See docs/workflow.md for stages, retries, cleanup, uploads
+// arriving through the `upload` update (Update-with-start), the progress query and search attributes.
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
-  makeContinueAsNewFunc,
+  TemporalFailure,
+  allHandlersFinished,
+  condition,
   isCancellation,
   log,
+  makeContinueAsNewFunc,
   setHandler,
   upsertMemo,
+  setWorkflowOptions,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { InspectResult, RunFacts } from '../activities/index.js';
+import type { InspectResult, RunFacts, UploadJudgement } from '../activities/index.js';
 import { planLadder } from '../domain/ladder.js';
 import { streamPrefix } from '../domain/layout.js';
+import { formatOciUri } from '../domain/oci-uri.js';
 import type { Plan, TranscodeRequest } from '../domain/types.js';
 import type { TranscodeMemo, TranscodeResult } from './definitions.js';
-import { jobProgressSignal, progressQuery, SEARCH_ATTRIBUTES, supersedeSignal } from './definitions.js';
-import { jobControl, storage } from './proxies.js';
-import { runJobs } from './run-jobs.js';
+import { jobProgressSignal, progressQuery, SEARCH_ATTRIBUTES } from './definitions.js';
+import { housekeeping, jobControl, storage } from './proxies.js';
+import { count, runJobs } from './run-jobs.js';
 import { RunState } from './run-state.js';
+import { Uploads, type Lineage } from './uploads.js';
 
-const sourceUri = (r: TranscodeRequest): string => `oci://${r.source.namespace}/${r.source.bucket}/${r.source.object}`;
+const sourceUri = ({ source }: TranscodeRequest): string => formatOciUri({ namespace: source.namespace, bucket: source.bucket, name: source.object });
 
 /** A request too broken to even name its source fails before anything else (inspect checks the rest). */
 function assertNamesSource(request: TranscodeRequest): void {
@@ -44,7 +51,7 @@ function plan(request: TranscodeRequest, inspected: InspectResult): Plan {
       etag: inspected.etag,
     });
   } catch (error) {
-    // Anything else is a bug: let the workflow task fail and retry until a fixed worker is deployed.
+    // Anything else is a bug: it fails the workflow task (see `transcode`) until a fixed worker runs it.
     if (error instanceof Error && error.name === 'PlanError') {
       throw ApplicationFailure.nonRetryable(`${sourceUri(request)}: ${error.message}`, 'BadInput');
     }
@@ -61,42 +68,45 @@ function surface(error: unknown): unknown {
   return error;
 }
 
-export async function transcode(request: TranscodeRequest): Promise<TranscodeResult> {
+/** The result of a run that found its upload published already. */
+function alreadyPublished(request: TranscodeRequest, etag: string, published: NonNullable<UploadJudgement['published']>): TranscodeResult {
+  const { bucket, object } = request.source;
+  const { version, streamPrefix: prefix, record, renditions, durationSec, hls, dash, thumbnail } = published;
+  return {
+    outcome: 'duplicate', source: `${bucket}/${object}`, etag, version, bucket: published.bucket, streamPrefix: prefix, record, renditions, durationSec, attempts: {},
+    ...(hls ? { hls } : {}), ...(dash ? { dash } : {}), ...(thumbnail ? { thumbnail } : {}),
+  };
+}
+
+// With Worker Versioning, a run finishes on the build that started it (docs/workflow.md, deploying).
+// (Asked of versioned workers only, which have a deployment name: an unversioned one refuses any behavior.)
+setWorkflowOptions(() => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'PINNED' } : {}), transcode);
+
+export async function transcode(request: TranscodeRequest, lineage?: Lineage): Promise<TranscodeResult> {
   assertNamesSource(request);
   const info = workflowInfo();
   const { bucket, object } = request.source;
   const run = new RunState(request.source.etag);
   const work = new CancellationScope();
-  let supersededBy: string | undefined;
-  let signalledEtag: string | undefined;
-
-  const supersede = (etag: string, why: string): void => {
-    log.info('superseded by a newer upload', { stage: run.stage, etag: run.etag, newer: etag, why });
-    supersededBy = etag;
-    work.cancel();
-  };
+  const uploads = new Uploads(request.source.etag, lineage, {
+    headEtag: async () => (await storage.headSource(request.source)).etag,
+    supersede: (etag, why) => {
+      if (uploads.supersededBy !== undefined) return;
+      log.info('superseded by a newer upload', { stage: run.stage, etag: run.etag, newer: etag, why });
+      count('runsSuperseded');
+      uploads.supersededBy = etag;
+      work.cancel();
+    },
+  });
   setHandler(progressQuery, () => run.snapshot());
   setHandler(jobProgressSignal, (update) => run.onJobProgress(update));
-  setHandler(supersedeSignal, (signal) => {
-    const etag = (signal as { etag?: unknown } | undefined)?.etag;
-    if (typeof etag !== 'string' || etag === '') return;
-    // Our own etag is not known until inspect: decide then.
-    if (run.etag === undefined) signalledEtag = etag;
-    else if (etag !== run.etag && etag !== supersededBy) supersede(etag, 'signal');
-  });
+  uploads.listen();
 
   if (info.typedSearchAttributes.get(SEARCH_ATTRIBUTES.source) !== `${bucket}/${object}`) {
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.source, value: `${bucket}/${object}` }]);
   }
-  const memo = (info.memo ?? {}) as Partial<TranscodeMemo>;
-  if (memo.source === undefined) {
-    const initial: TranscodeMemo = { source: `${bucket}/${object}`, preset: request.preset ?? 'default' };
-    if (request.source.etag !== undefined) initial.etag = request.source.etag;
-    upsertMemo({ ...initial });
-  } else if (request.source.etag !== undefined && memo.etag !== request.source.etag) {
-    // After continue-as-new: the starter dedupes on the memo's etag, so it must name ours at once.
-    upsertMemo({ etag: request.source.etag });
-  }
+  const memo: TranscodeMemo = { source: `${bucket}/${object}`, preset: request.preset ?? 'default', ...(request.source.etag ? { etag: request.source.etag } : {}) };
+  upsertMemo({ ...memo });
   run.setStage('inspecting', { source: sourceUri(request) });
 
   let inspected: InspectResult | undefined;
@@ -111,17 +121,21 @@ export async function transcode(request: TranscodeRequest): Promise<TranscodeRes
 
   try {
     result = await work.run(async () => {
-      inspected = await storage.inspect(request);
-      const { settings, etag } = inspected;
-      run.etag = etag;
-      const current = (workflowInfo().memo ?? {}) as Partial<TranscodeMemo>;
-      if (current.etag !== etag || current.preset !== settings.preset) upsertMemo({ etag, preset: settings.preset });
-      // The object changed since the event that started us, or a newer upload was signalled meanwhile.
-      const newer = request.source.etag !== undefined && request.source.etag !== etag ? etag : signalledEtag !== etag ? signalledEtag : undefined;
-      if (newer !== undefined) {
-        supersede(newer, 'inspect');
-        throw new CancelledFailure('superseded');
+      // Which upload is this run about? The source says, not the event that started it.
+      const judged = await storage.judgeUpload(request);
+      if (judged.etag !== undefined && judged.published) {
+        uploads.settled = { outcome: 'duplicate', etag: judged.etag, reason: `eTag ${judged.etag} is published already (${judged.published.record})` };
+        return alreadyPublished(request, judged.etag, judged.published);
       }
+      if (judged.etag === undefined) uploads.settled = { outcome: 'stale', reason: 'the object no longer exists' };
+      else uploads.current = judged.etag;
+
+      inspected = await storage.inspect({ ...request, source: { ...request.source, ...(judged.etag ? { etag: judged.etag } : {}) } });
+      const { settings, etag } = inspected;
+      // Replaced between the two looks: follow the source.
+      uploads.current = etag;
+      run.etag = etag;
+      upsertMemo({ etag, preset: settings.preset });
       const source = { ...request.source, etag };
       const dest = settings.dest;
 
@@ -136,14 +150,19 @@ export async function transcode(request: TranscodeRequest): Promise<TranscodeRes
       await storage.verify({ source, dest, plan: p });
 
       run.setStage('publishing');
-      if (supersededBy !== undefined) throw new CancelledFailure('superseded');
+      if (uploads.supersededBy !== undefined) throw new CancelledFailure('superseded');
       // Never interrupted half-way; the activity re-checks the source's etag right before the masters.
       const published = await CancellationScope.nonCancellable(() => storage.publish({ source, dest, plan: p, facts: facts() }));
       if (published.status === 'superseded') {
-        supersede(published.etag, 'publish');
-        throw new CancelledFailure('superseded');
+        uploads.supersededBy = published.etag;
+        throw new CancelledFailure(`superseded by eTag ${published.etag}`);
       }
+      // Best effort: older versions' media are only garbage now; a failure here is logged, never fatal.
+      await CancellationScope.nonCancellable(() => housekeeping.pruneVersions({ source, dest, plan: p })).catch((error: unknown) => {
+        log.warn('could not remove older versions; they are unreferenced and can be deleted by hand', { stage: 'publishing', error: String(error) });
+      });
       const done: TranscodeResult = {
+        outcome: 'published',
         source: `${bucket}/${object}`,
         etag,
         version: p.version,
@@ -160,28 +179,35 @@ export async function transcode(request: TranscodeRequest): Promise<TranscodeRes
       return done;
     });
   } catch (error) {
+    // A bug (not a Temporal failure) fails this workflow task before any cleanup command is recorded:
+    // Temporal retries the task, and a worker with the fix replays the history and carries on.
+    if (!(error instanceof TemporalFailure)) throw error;
     failure = surface(error);
     // A job that found the source shorter than planned, a verify mismatch...: a newer upload replaced
-    // the file under us. Then the newer upload wins, as with the signal.
-    if (inspected && supersededBy === undefined && !isCancellation(failure)) {
+    // the file under us. Then the newer upload wins, as with an upload event.
+    if (inspected && uploads.supersededBy === undefined && !isCancellation(failure)) {
       const now = await CancellationScope.nonCancellable(() => storage.headSource(request.source)).catch(() => ({ etag: undefined }));
       if (now.etag !== undefined && now.etag !== run.etag) {
         log.info('the source was replaced during a failed run: continuing with the newer upload', { stage: run.stage, etag: run.etag, newer: now.etag });
-        supersededBy = now.etag;
+        uploads.supersededBy = now.etag;
       }
     }
+    // It failed before it knew its upload: the event was taken, by a run that failed.
+    if (uploads.current === undefined && uploads.settled === undefined) uploads.settled = { outcome: 'started', reason: `the run failed: ${failure instanceof Error ? failure.message : 'unknown failure'}` };
   }
 
   // Cleanup always runs to the end, also when the run was cancelled.
   await CancellationScope.nonCancellable(async () => {
     run.setStage('cleaning-up');
     try {
-      await jobControl.deleteJobs({ handles: run.undeleted(), sweepTags: { workflowId: info.workflowId, runId: info.runId } });
+      // Every job of this workflow id: only one run per id is open, so jobs tagged with other runs (a
+      // reset or terminated one) are orphans too.
+      await jobControl.deleteJobs({ handles: run.undeleted(), sweepTags: { workflowId: info.workflowId } });
     } catch (error) {
       log.error('could not delete every job; the janitor will find them by their tags', { stage: 'cleaning-up', error: String(error) });
     }
     if (failure === undefined) return;
-    const outcome = supersededBy !== undefined ? 'superseded' : isCancellation(failure) ? 'canceled' : 'failed';
+    const outcome = uploads.supersededBy !== undefined ? 'superseded' : isCancellation(failure) ? 'canceled' : 'failed';
     run.error = outcome === 'failed' ? (failure instanceof Error ? failure.message : 'unknown failure') : outcome;
     // A request too broken to name a destination gets no record; anything else does, bad input included.
     if (failure instanceof ApplicationFailure && failure.type === 'InvalidRequest') return;
@@ -194,10 +220,14 @@ export async function transcode(request: TranscodeRequest): Promise<TranscodeRes
     }
   });
 
-  if (supersededBy !== undefined) {
-    run.setStage('superseded', { newer: supersededBy });
-    const next = makeContinueAsNewFunc<typeof transcode>({ memo: { ...workflowInfo().memo, etag: supersededBy } });
-    await next({ ...request, source: { ...request.source, etag: supersededBy } });
+  // Answers to upload events that are still being made must reach their starters before the run ends
+  // (also when the run was cancelled: the wait itself must not be).
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  const newer = uploads.supersededBy;
+  if (newer !== undefined) {
+    run.setStage('superseded', { newer });
+    const next = makeContinueAsNewFunc<typeof transcode>({ memo: { ...workflowInfo().memo, etag: newer } });
+    await next({ ...request, source: { ...request.source, etag: newer } }, uploads.lineage(newer));
   }
   if (failure !== undefined || result === undefined) {
     run.setStage(isCancellation(failure) ? 'canceled' : 'failed', { error: run.error });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker, WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { LocalFolderStore } from '../../src/adapters/local/object-store.js';
 import type { LocalJobRunner } from '../../src/adapters/local/job-runner.js';
@@ -15,9 +15,12 @@ import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
 import type { TranscodeRequest } from '../../src/domain/types.js';
 import type { JobRunner } from '../../src/ports.js';
+import { requestFor } from '../../src/domain/events.js';
 import { findTemporalBin } from '../../src/stack/temporal-bin.js';
+import { startTranscode, type StartResult } from '../../src/starter-fn/handler.js';
+import { createTemporalStarter } from '../../src/starter-fn/temporal-starter.js';
 import { baseJobEnv, TRANSCODER_BIN } from '../../src/worker/adapters.js';
-import { bundleWorkflows, createWorker } from '../../src/worker/create-worker.js';
+import { bundleWorkflows, createWorker, type TranscodeWorkers } from '../../src/worker/create-worker.js';
 import type { transcode } from '../../src/workflows/transcode.js';
 import type { Progress } from '../../src/workflows/definitions.js';
 import { progressQuery, SEARCH_ATTRIBUTES, WORKFLOW_TYPE } from '../../src/workflows/definitions.js';
@@ -61,10 +64,12 @@ export interface TestStack {
   /** The real local runner; `jobs` below may wrap it. */
   local: LocalJobRunner;
   jobs: JobRunner;
-  worker: Worker;
+  worker: TranscodeWorkers;
   /** Copies a file into the source bucket; returns its etag. */
   upload(file: string, object: string): Promise<string>;
   start(request: Partial<TranscodeRequest> & { object: string }, workflowId?: string): Promise<WorkflowHandle<typeof transcode>>;
+  /** The starter's path: an upload event for the object as it is now (Update-with-start on its workflow id). */
+  announce(object: string, etag?: string): Promise<StartResult>;
   /** Polls the progress query until `until` holds (or the run ends). */
   waitForProgress(handle: WorkflowHandle, until: (p: Progress) => boolean, timeoutMs?: number): Promise<Progress>;
   stopWorker(): Promise<void>;
@@ -139,6 +144,11 @@ export async function startStack(env: TestWorkflowEnvironment, options: TestStac
         workflowId: workflowId ?? `transcode-test-${randomBytes(6).toString('hex')}`,
         args: [full],
       });
+    },
+    async announce(object, etag) {
+      const now = etag ?? (await store.head(SOURCE_BUCKET, object))?.etag;
+      const source = { namespace: config.namespace, bucket: SOURCE_BUCKET, object, ...(now ? { etag: now } : {}) };
+      return startTranscode(requestFor(source, config), { starter: createTemporalStarter(env.client, config), config });
     },
     async waitForProgress(handle, until, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { toolEnv } from '../../src/transcoder/ffmpeg.js';
+import { toolEnv } from '../../src/media/ffprobe.js';
 
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {

@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ChangedError, NotFoundError, TransientError, type GetOptions, type ListPage, type ObjectInfo, type ObjectStore, type PutOptions, type ReadUrl } from '../../ports.js';
+import { MAX_OBJECT_NAME_BYTES, utf8Bytes } from '../../domain/layout.js';
 import { checkBucketName, decodeObjectPath, encodeObjectName } from './safe-path.js';
 
 const TEMP_FOLDER = '.tmp';
@@ -98,6 +99,8 @@ export class LocalFolderStore implements ObjectStore {
   }
 
   private async write(bucket: string, name: string, fill: (temp: string) => Promise<void>): Promise<ObjectInfo> {
+    // Object Storage's own limit, so that local mode refuses what OCI would.
+    if (utf8Bytes(name) > MAX_OBJECT_NAME_BYTES) throw new Error(`cannot store a ${utf8Bytes(name)}-byte object name in bucket ${bucket}: names are at most ${MAX_OBJECT_NAME_BYTES} bytes`);
     const target = this.objectPath(bucket, name);
     const tempDir = join(this.root, TEMP_FOLDER);
     const temp = join(tempDir, `${randomBytes(8).toString('hex')}.part`);

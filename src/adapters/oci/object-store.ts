@@ -6,6 +6,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Range } from 'oci-common';
 import { models, ObjectStorageClient } from 'oci-objectstorage';
 import { loadOciConfig, type OciConfig } from '../../config-oci.js';
+import { formatOciUri } from '../../domain/oci-uri.js';
 import type { GetOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, ReadUrl } from '../../ports.js';
 import { openClient } from './clients.js';
 import { ociDate } from './dates.js';
@@ -63,7 +64,7 @@ export class OciObjectStore implements ObjectStore {
   }
 
   private uri(bucket: string, name = ''): string {
-    return `oci://${this.namespace}/${bucket}/${name}`;
+    return formatOciUri({ namespace: this.namespace, bucket, name });
   }
 
   async head(bucket: string, name: string): Promise<ObjectInfo | undefined> {

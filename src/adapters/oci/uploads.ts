@@ -3,10 +3,11 @@
 // is retried whole with backoff, because UploadManager retries failed parts at once, with no pause.
 import { stat, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { UploadManager, type ObjectStorageClient } from 'oci-objectstorage';
 import type { OciConfig } from '../../config-oci.js';
+import { formatOciUri } from '../../domain/oci-uri.js';
 import type { PutOptions } from '../../ports.js';
+import { retrying } from '../../retry.js';
 import { isRetryable, toPortError } from './errors.js';
 
 export interface UploadTarget {
@@ -25,7 +26,7 @@ export interface UploadResult {
 
 type UploadConfig = Pick<OciConfig, 'uploadPartBytes' | 'uploadConcurrency' | 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs'>;
 
-const what = (t: UploadTarget): string => `put oci://${t.namespace}/${t.bucket}/${t.name}`;
+const what = (t: UploadTarget): string => `put ${formatOciUri({ namespace: t.namespace, bucket: t.bucket, name: t.name })}`;
 
 function requestDetails(t: UploadTarget) {
   return {
@@ -48,14 +49,10 @@ async function putSingle(t: UploadTarget, body: Buffer): Promise<UploadResult> {
 
 /** Retries a whole operation on retryable failures, with the configured exponential backoff. */
 export async function withRetries<T>(config: UploadConfig, label: string, run: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (error) {
-      if (attempt >= config.maxAttempts || !isRetryable(error)) throw toPortError(error, label);
-      const ceiling = Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** (attempt - 1));
-      await sleep(ceiling / 2 + (Math.random() * ceiling) / 2);
-    }
+  try {
+    return await retrying({ attempts: config.maxAttempts, baseMs: config.retryBaseMs, maxMs: config.retryMaxMs }, run, isRetryable);
+  } catch (error) {
+    throw toPortError(error, label);
   }
 }
 

@@ -24,5 +24,5 @@ export function registerJanitor(program: Command): void {
     .option('--once', 'sweep once now from this process, with the configured job runner')
     .option('--dry-run', 'with --once: report the orphans and the uploads it would start; delete and start nothing')
     .option('--json', 'print the result as JSON')
-    .action(action(async (opts: JanitorOptions) => (await import('../../janitor/cli.js')).janitorCommand(opts)));
+    .action(action(async (opts: JanitorOptions) => (await import('./janitor-run.js')).janitorCommand(opts)));
 }

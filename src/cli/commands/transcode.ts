@@ -3,7 +3,7 @@
 // Exit codes: 0 done, 65 unusable input (never retried), 75 transient I/O (retried), else a crash.
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
-import { EXIT, type PresetName, type SegmentFormat } from '../../domain/types.js';
+import { EXIT, PRESETS, SEGMENT_FORMATS, STREAM_FORMATS, type PresetName, type SegmentFormat } from '../../domain/contract.js';
 import { classifyError, UsageError } from '../../transcoder/errors.js';
 import { loadPlan } from '../../transcoder/plan-schema.js';
 import { createEventSink } from '../../transcoder/progress.js';
@@ -27,16 +27,16 @@ function choice<T extends string>(flag: string, value: string, allowed: readonly
 }
 
 async function toArgs(o: Options): Promise<TranscodeArgs> {
-  const formats = o.formats?.split(',').map((f) => choice('--formats', f.trim(), ['hls', 'dash'] as const));
+  const formats = o.formats?.split(',').map((f) => choice('--formats', f.trim(), STREAM_FORMATS));
   return {
     source: o.source,
     dest: o.dest,
-    ...(o.preset ? { preset: choice<PresetName>('--preset', o.preset, ['default', 'seed']) } : {}),
+    ...(o.preset ? { preset: choice<PresetName>('--preset', o.preset, PRESETS) } : {}),
     ...(o.plan ? { plan: await loadPlan(o.plan) } : {}),
     ...(o.job ? { jobId: o.job } : {}),
     publish: o.publish === true,
     ...(formats ? { formats: formats } : {}),
-    ...(o.segmentFormat ? { segmentFormat: choice<SegmentFormat>('--segment-format', o.segmentFormat, ['cmaf', 'ts']) } : {}),
+    ...(o.segmentFormat ? { segmentFormat: choice<SegmentFormat>('--segment-format', o.segmentFormat, SEGMENT_FORMATS) } : {}),
     ...(o.workDir ? { workDir: o.workDir } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // The worker process SIGKILLed in the middle of four runs at once, each frozen at a different point:
 // right after creating its job (the job exists, the workflow has not heard of it), while polling it,
-// while verifying the outputs, and while publishing (HLS master written, DASH not yet). A new worker
-// process then finishes all four: one job per attempt (the job registry proves it), nothing left
+// while verifying the outputs, and while publishing (DASH manifest written, the HLS master, always
+// last, not yet). A new worker process then finishes all four: one job per attempt (the job registry proves it), nothing left
 // running, complete outputs. The worker also holds a canary Temporal API key that must never show up.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -42,7 +42,7 @@ function rulesFor(): (FreezeRule & { target: 'store' | 'jobs' })[] {
     { target: 'jobs', name: 'creating', method: 'start', activity: 'startJob', workflowId: idOf('creating'), after: true },
     { target: 'jobs', name: 'polling', method: 'state', activity: 'awaitJob', workflowId: idOf('polling'), after: true, resultPhase: 'running' },
     { target: 'store', name: 'verifying', method: 'list', activity: 'verify', workflowId: idOf('verifying') },
-    { target: 'store', name: 'publishing', method: 'put', activity: 'publish', workflowId: idOf('publishing'), nameEndsWith: 'manifest.mpd' },
+    { target: 'store', name: 'publishing', method: 'put', activity: 'publish', workflowId: idOf('publishing'), nameEndsWith: 'master.m3u8' },
   ];
 }
 
@@ -110,9 +110,9 @@ describe('worker SIGKILL mid-run', () => {
       }),
     );
     await until(() => POINTS.every((p) => existsSync(join(dir, `${p}.frozen`))), 'every run to reach its freeze point', 150_000);
-    // At the publishing point the HLS master is out and the DASH manifest is not: the worst moment to die.
-    expect(await store.head('media-out', `${objectOf('publishing')}/master.m3u8`)).toBeDefined();
-    expect(await store.head('media-out', `${objectOf('publishing')}/manifest.mpd`)).toBeUndefined();
+    // At the publishing point the DASH manifest is out and the HLS master is not: the worst moment to die.
+    expect(await store.head('media-out', `${objectOf('publishing')}/manifest.mpd`)).toBeDefined();
+    expect(await store.head('media-out', `${objectOf('publishing')}/master.m3u8`)).toBeUndefined();
     // Each run has its one job on record (still running or ended, not yet cleaned up), as containers would be.
     expect((await readdir(join(dataDir, 'jobs'))).filter((n) => n.endsWith('.json'))).toHaveLength(4);
 

@@ -1,7 +1,8 @@
 // The starter function as OCI runs it: `npm run build:fn`'s bundle started by Node with the FDK's own
 // http-stream entry on a unix socket, invoked with the sample create-object event. It reads the
 // Temporal API key from Vault (the stand-in, signed with the function's resource principal) and starts
-// the run on a real Temporal dev server.
+// the run on a real Temporal dev server, whose worker (the real workflow over stub storage,
+// tests/helpers/stub-world.ts) gives the answers.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { buildFunction, type FnBuild } from '../../../scripts/build-fn.js';
 import { findTemporalBin } from '../../../src/stack/temporal-bin.js';
 import type { TranscodeRequest } from '../../../src/domain/types.js';
 import { SEARCH_ATTRIBUTES } from '../../../src/workflows/definitions.js';
+import { startStubStack, type StubStack } from '../../helpers/stub-world.js';
 import { startFunction, type FnHost } from '../../oci-stand-in/fn-host.js';
 import { startOciStandIn, type OciStandIn } from '../../oci-stand-in/server.js';
 
@@ -25,6 +27,8 @@ let built: FnBuild;
 let temporal: TestWorkflowEnvironment;
 let standIn: OciStandIn;
 let fn: FnHost;
+let stack: StubStack;
+const SAMPLE = 'uploads/Holiday clip (final).mp4';
 const invoke = (event: unknown) => fn.invoke(event);
 
 function event(etag: string, object = 'uploads/Holiday clip (final).mp4', bucket = 'media-in'): unknown {
@@ -51,6 +55,10 @@ beforeAll(async () => {
       log: { format: 'pretty', level: 'error' },
     },
   });
+  stack = await startStubStack(temporal, { config: { taskQueue: 'transcode-fn-test', namespace: 'axexamplens', sourceBuckets: ['media-in'] } });
+  stack.world.runner.autoFinishMs = undefined; // runs stay open: the test looks at them
+  stack.world.upload(SAMPLE, 'etag-1');
+  stack.world.upload('uploads/second.mov', 'etag-9');
   standIn = await startOciStandIn();
   standIn.secrets.set(SECRET_ID, `${API_KEY}\n`);
   fn = await startFunction({
@@ -74,6 +82,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fn?.stop();
+  for (const job of stack?.world.runner.live() ?? []) stack.world.runner.finish(job.id);
+  await stack?.stop();
   await standIn?.stop();
   await temporal?.teardown();
   await rm(dir, { recursive: true, force: true });

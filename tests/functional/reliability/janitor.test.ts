@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ContainerInstanceClient, models } from 'oci-containerinstances';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_TAG, JOB_TAGS } from '../../../src/activities/jobs.js';
+import { APP_TAG, JOB_TAGS } from '../../../src/domain/job-tags.js';
 import { createLocalJobRunner } from '../../../src/adapters/local/job-runner.js';
 import { openClient } from '../../../src/adapters/oci/clients.js';
 import { MANAGED_TAG } from '../../../src/adapters/oci/placement.js';

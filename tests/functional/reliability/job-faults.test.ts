@@ -10,7 +10,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../../src/activities/index.js';
-import { listAll, readJson } from '../../../src/activities/store-io.js';
+import { listAll, readJson } from '../../../src/store-io.js';
 import { DASH_MANIFEST, JOB_RECORD, MASTER_PLAYLIST } from '../../../src/domain/layout.js';
 import type { JobRecord } from '../../../src/domain/types.js';
 import type { TranscodeResult } from '../../../src/workflows/definitions.js';
@@ -70,7 +70,8 @@ beforeAll(async () => {
   storeFreezes = installFreezes(s.store, [
     { name: 'inspecting', method: 'readUrl', activity: 'inspect', workflowId: idOf('cancel-inspecting.mp4') },
     { name: 'verifying', method: 'list', activity: 'verify', workflowId: idOf('cancel-verifying.mp4') },
-    { name: 'publishing', method: 'put', activity: 'publish', workflowId: idOf('cancel-publishing.mp4'), nameEndsWith: DASH_MANIFEST },
+    // Between the two masters: the DASH manifest is written, the HLS master (always last) not yet.
+    { name: 'publishing', method: 'put', activity: 'publish', workflowId: idOf('cancel-publishing.mp4'), nameEndsWith: MASTER_PLAYLIST },
   ]);
   jobFreezes = installFreezes(faults, [{ name: 'starting', method: 'start', activity: 'startJob', workflowId: idOf('cancel-starting.mp4'), after: true }]);
 });
@@ -145,7 +146,8 @@ describe('cancellation at each stage', () => {
   it('while publishing: publishing completes whole (the commit point), so the run completes', async () => {
     const handle = await startRun('cancel-publishing.mp4');
     await within(storeFreezes.reached('publishing'), 90_000, 'publish freeze');
-    expect(await s.store.head(DEST_BUCKET, `cancel-publishing.mp4/${MASTER_PLAYLIST}`)).toBeDefined();
+    expect(await s.store.head(DEST_BUCKET, `cancel-publishing.mp4/${DASH_MANIFEST}`)).toBeDefined();
+    expect(await s.store.head(DEST_BUCKET, `cancel-publishing.mp4/${MASTER_PLAYLIST}`)).toBeUndefined();
     await handle.cancel();
     storeFreezes.release('publishing');
     const result = await within<TranscodeResult>(handle.result(), 60_000, 'cancel-publishing.mp4 result');

@@ -142,27 +142,28 @@ describe('reconciler on Object Storage (stand-in), with --once', () => {
     const os = standIn.objectStorage;
     const put = (object: string): string => os.store(SOURCE_BUCKET, object, Buffer.from(`media ${object}`), 'video/mp4').etag;
     const sourceOf = (object: string, etag: string): SourceRef => ({ namespace: ns, bucket: SOURCE_BUCKET, object, etag });
-    const config = { sourceBuckets: [SOURCE_BUCKET], destBucket: DEST_BUCKET, destPrefix: '', taskQueue: parked };
+    // No worker polls `parked`: the runs it starts wait there, and answer `pending` after a second.
+    const config = { sourceBuckets: [SOURCE_BUCKET], destBucket: DEST_BUCKET, destPrefix: '', taskQueue: parked, starterAnswerSec: 1 };
     const starter = createTemporalStarter(env.client, config);
 
     // done/talk.mp4: a run with its eTag, closed. expired.mp4: only its job.json. dropped.mp4: nothing.
     const doneEtag = put('done/talk.mp4');
     const doneId = workflowIdFor(sourceOf('done/talk.mp4', doneEtag));
-    expect(await startTranscode(requestFor(sourceOf('done/talk.mp4', doneEtag), config), { starter, config })).toMatchObject({ outcome: 'started' });
+    expect(await startTranscode(requestFor(sourceOf('done/talk.mp4', doneEtag), config), { starter, config })).toMatchObject({ outcome: 'pending' });
     await env.client.workflow.getHandle(doneId).terminate('test: a closed run');
     const expiredEtag = put('expired.mp4');
     os.store(DEST_BUCKET, 'expired.mp4/job.json', Buffer.from(JSON.stringify({ schema: 1, outcome: 'succeeded', source: sourceOf('expired.mp4', expiredEtag) })), 'application/json');
     const droppedEtag = put('dropped.mp4');
     const droppedId = workflowIdFor(sourceOf('dropped.mp4', droppedEtag));
 
-    const cliEnv = { ...standIn.workerEnv(standIn.createApiKey()), ...temporalEnv, OCI_TRANSCODE_MODE: 'oci', OCI_TRANSCODE_OCI_IMAGE: ECHO_IMAGE, OCI_TRANSCODE_TASK_QUEUE: parked };
+    const cliEnv = { ...standIn.workerEnv(standIn.createApiKey()), ...temporalEnv, OCI_TRANSCODE_MODE: 'oci', OCI_TRANSCODE_OCI_IMAGE: ECHO_IMAGE, OCI_TRANSCODE_TASK_QUEUE: parked, OCI_TRANSCODE_STARTER_ANSWER_SEC: '1' };
     const [listed, read] = [standIn.count('ListObjects'), standIn.count('GetObject')];
     const once = await oci(['janitor', '--once', '--json'], cliEnv);
     expect(once.stderr).toBe('');
     const report = (JSON.parse(once.stdout) as JanitorResult).reconciled;
     expect(report).toMatchObject({ examined: 3, current: 2, started: 1, errors: 0 });
     expect(report.next).toBeUndefined();
-    expect(report.objects).toEqual([expect.objectContaining({ object: 'dropped.mp4', etag: droppedEtag, outcome: 'started', workflowId: droppedId })]);
+    expect(report.objects).toEqual([expect.objectContaining({ object: 'dropped.mp4', etag: droppedEtag, outcome: 'pending', workflowId: droppedId })]);
     // One page of the source bucket; job.json looked for by listing (expired.mp4, dropped.mp4) and read
     // only where it exists, so no object is ever asked for that is not there.
     expect(standIn.count('ListObjects')).toBe(listed + 3);

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOciObjectStore, type OciObjectStore } from '../../../src/adapters/oci/object-store.js';
-import { listAll } from '../../../src/activities/store-io.js';
+import { listAll } from '../../../src/store-io.js';
 import type { RenditionsFile } from '../../../src/domain/types.js';
 import { makeClip } from '../../helpers/clips.js';
 import { standInImages } from '../../oci-stand-in/images.js';

@@ -6,8 +6,8 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planLadder } from '../../../src/domain/ladder.js';
 import type { RenditionsFile } from '../../../src/domain/types.js';
-import { probeSource } from '../../../src/transcoder/probe.js';
-import { parseLatestProgress } from '../../../src/transcoder/progress.js';
+import { probeSource } from '../../../src/media/probe.js';
+import { parseLatestProgress } from '../../../src/domain/contract.js';
 import { makeClip } from '../../helpers/clips.js';
 import { ffprobe, filesUnder, hlsReferences, runCli, tool, type CliRun } from './harness.js';
 

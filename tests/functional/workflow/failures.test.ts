@@ -6,7 +6,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobOutcome } from '../../../src/activities/index.js';
-import { readJson } from '../../../src/activities/store-io.js';
+import { readJson } from '../../../src/store-io.js';
 import { JOB_RECORD, MASTER_PLAYLIST, streamPrefix } from '../../../src/domain/layout.js';
 import type { JobRecord } from '../../../src/domain/types.js';
 import { findTemporalBin } from '../../../src/stack/temporal-bin.js';

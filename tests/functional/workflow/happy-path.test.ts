@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { listAll, readJson, readText } from '../../../src/activities/store-io.js';
+import { listAll, readJson, readText } from '../../../src/store-io.js';
 import { DASH_MANIFEST, JOB_RECORD, MASTER_PLAYLIST, thumbnailPng, versionFolder } from '../../../src/domain/layout.js';
 import type { JobRecord } from '../../../src/domain/types.js';
 import type { Progress } from '../../../src/workflows/definitions.js';

@@ -1,12 +1,13 @@
-// A newer upload under the same name, mid-run: through the supersede signal, and without it (the
-// publish step re-checks the source's etag). Either way the outputs end up those of the newest upload.
+// A newer upload under the same name, mid-run, with real transcodes: through its upload event (the
+// starter's Update-with-start), and without one (publish re-checks the source's etag, a failed run checks
+// whether the source was replaced). Either way the outputs end up those of the newest upload.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { listAll, readJson, readText } from '../../../src/activities/store-io.js';
+import { listAll, readJson, readText } from '../../../src/store-io.js';
 import { JOB_RECORD, MASTER_PLAYLIST, versionFolder } from '../../../src/domain/layout.js';
 import type { JobRecord, Plan } from '../../../src/domain/types.js';
 import type { JobLaunch } from '../../../src/ports.js';
-import { supersedeSignal } from '../../../src/workflows/definitions.js';
+import type { transcode } from '../../../src/workflows/transcode.js';
 import { makeClip } from '../../helpers/clips.js';
 import { createFaultRunner, type Fault, type FaultRunner } from '../../helpers/fault-runner.js';
 import { activityResults, DEST_BUCKET, startStack, startTemporal, workflowBundle, type TestStack } from '../../helpers/temporal.js';
@@ -52,18 +53,20 @@ async function expectOutputsOf(s: TestStack, object: string, etag: string): Prom
 }
 
 describe('supersede', () => {
-  it('a newer upload signalled mid-transcode cancels the old job and continues as new with the newer etag', async () => {
+  it('a newer upload announced mid-transcode cancels the old job and continues as new with the newer etag', async () => {
     let etagA = '';
-    // The first upload's job hangs, so the signal surely arrives mid-transcode; later jobs are real.
+    // The first upload's job hangs, so the event surely arrives mid-transcode; later jobs are real.
     const s = await stackWith((launch) => (versionOf(launch) === versionFolder(etagA) ? 'hang' : undefined));
     etagA = await s.upload(clipA, 'show.mp4');
-    const handle = await s.start({ object: 'show.mp4' });
+    const started = await s.announce('show.mp4');
+    expect(started.outcome).toBe('started');
+    const handle = env.client.workflow.getHandle<typeof transcode>(started.workflowId);
     const firstRunId = (await handle.describe()).runId;
     await s.waitForProgress(handle, (p) => p.stage === 'transcoding' && p.jobs[0]?.state === 'running');
 
     const etagB = await s.upload(clipB, 'show.mp4');
     expect(etagB).not.toBe(etagA);
-    await handle.signal(supersedeSignal, { etag: etagB });
+    expect(await s.announce('show.mp4', etagB)).toMatchObject({ outcome: 'superseding', runId: firstRunId });
 
     const done = await handle.result(); // follows the continue-as-new chain
     expect(done).toMatchObject({ etag: etagB, version: versionFolder(etagB) });
@@ -81,14 +84,15 @@ describe('supersede', () => {
     await expectOutputsOf(s, 'show.mp4', etagB);
   });
 
-  it('a signal carrying the run’s own etag (a redelivered event) changes nothing', async () => {
+  it('the run’s own upload announced again (a redelivered event) changes nothing', async () => {
     const s = await stackWith(() => undefined);
     const etag = await s.upload(clipB, 'same.mp4');
-    const handle = await s.start({ object: 'same.mp4' });
+    const started = await s.announce('same.mp4');
+    const handle = env.client.workflow.getHandle<typeof transcode>(started.workflowId);
     const runId = (await handle.describe()).runId;
-    await handle.signal(supersedeSignal, { etag });
+    expect(await s.announce('same.mp4', etag)).toMatchObject({ outcome: 'duplicate' });
     await s.waitForProgress(handle, (p) => p.stage === 'transcoding');
-    await handle.signal(supersedeSignal, { etag });
+    expect(await s.announce('same.mp4', etag)).toMatchObject({ outcome: 'duplicate' });
     const done = await handle.result();
     expect(done.etag).toBe(etag);
     expect((await handle.describe()).runId).toBe(runId);
@@ -135,7 +139,7 @@ describe('supersede', () => {
         expect(await activityResults(first, 'publish')).toEqual([{ status: 'superseded', etag: etagB }]);
       } else {
         expect(await activityResults(first, 'publish')).toEqual([]);
-        expect(await activityResults(first, 'headSource')).toEqual([{ etag: etagB }]);
+        expect(await activityResults(first, 'headSource')).toEqual([{ etag: etagB, modified: expect.any(String) as string }]);
       }
       await expectOutputsOf(s, 'quiet.mp4', etagB);
     });

@@ -39,8 +39,8 @@ const hostile = [
   `it's "quoted" & $(shell) \`tick\`.mp4`,
   'nul\0byte',
   '+plus/%+marker',
-  `${'long-'.repeat(220)}.mp4`,
-  `deep/${'ü'.repeat(600)}/x`,
+  `${'long-'.repeat(200)}.mp4`, // 1004 bytes: one segment far over a file name's 255
+  `deep/${'ü'.repeat(500)}/x`, // 1007 bytes
 ];
 
 describe('safe object paths', () => {
@@ -65,6 +65,14 @@ describe('safe object paths', () => {
 });
 
 describe('LocalFolderStore', () => {
+  it('refuses object names over 1024 UTF-8 bytes, as Object Storage does, and writes nothing', async () => {
+    const fits = `${'é'.repeat(510)}abcd`; // 1024 bytes
+    await store.put('bucket', fits, 'ok');
+    expect(await store.head('bucket', fits)).toBeDefined();
+    await expect(store.put('bucket', `${fits}x`, 'no')).rejects.toThrow(/1025-byte object name in bucket bucket: names are at most 1024 bytes/);
+    expect((await store.list('bucket', '')).objects.map((o) => o.name)).toEqual([fits]);
+  });
+
   it('stores hostile names inside the bucket folder only, and lists the original names', async () => {
     // '..' would be a file where '../escape.txt' needs a folder: folders cannot hold both (see below).
     const names = hostile.filter((n) => n !== '..');

@@ -23,9 +23,12 @@ describe('parseObjectEvent: valid events', () => {
       eventId: '2c9b5c1e-6a0f-4b8e-9a55-0d4c2f6b8e11',
       request: {
         source: { namespace: 'axexamplens', bucket: 'media-in', object: 'uploads/Holiday clip (final).mp4', etag: '4c1f6a0e-3b2d-4e5f-8a9b-0c1d2e3f4a5b' },
-        dest: { bucket: 'media-out', prefix: '' },
+        // Two source buckets: each writes under a folder of its own, so equal names never share a stream.
+        dest: { bucket: 'media-out', prefix: 'media-in/' },
       },
     });
+    const single = parseObjectEvent(sample(), { ...config, sourceBuckets: ['media-in'] });
+    expect(single.kind === 'request' && single.request.dest).toEqual({ bucket: 'media-out', prefix: '' });
   });
 
   it('accepts updateobject, the type an overwrite may arrive as, with the same data shape', () => {
@@ -34,7 +37,7 @@ describe('parseObjectEvent: valid events', () => {
       eventId: '9d3a7e21-58c4-4f0b-b1d2-6e8f0a1c2b3d',
       request: {
         source: { namespace: 'axexamplens', bucket: 'media-in', object: 'uploads/Holiday clip (final).mp4', etag: 'b7e2c9d4-1f3a-4c5b-9d6e-7f8a9b0c1d2e' },
-        dest: { bucket: 'media-out', prefix: '' },
+        dest: { bucket: 'media-out', prefix: 'media-in/' },
       },
     });
     // An update is read with the same rules: an archived or foreign object is still ignored.
@@ -57,7 +60,7 @@ describe('parseObjectEvent: valid events', () => {
   it('accepts the event the local watcher emits', () => {
     const event = createObjectEvent({ namespace: 'local', bucket: 'media-in', object: 'a b.mp4', etag: 'e1', eventID: 'id-1', eventTime: new Date(0) });
     const parsed = parseObjectEvent(event, { ...config, destPrefix: 'out' });
-    expect(parsed).toMatchObject({ kind: 'request', request: { source: { object: 'a b.mp4', etag: 'e1' }, dest: { prefix: 'out/' } } });
+    expect(parsed).toMatchObject({ kind: 'request', request: { source: { object: 'a b.mp4', etag: 'e1' }, dest: { prefix: 'out/media-in/' } } });
   });
 
   it.each([

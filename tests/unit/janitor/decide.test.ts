@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { APP_TAG, JOB_TAGS } from '../../../src/activities/jobs.js';
+import { APP_TAG, JOB_TAGS } from '../../../src/domain/job-tags.js';
 import { decide, record, emptyReport, REPORT_JOB_LINES, runOf, summary, TAG_VALUE_MAX, type ListedJob } from '../../../src/janitor/decide.js';
 
 const job = (tags: Record<string, string>, id = 'job-1'): ListedJob => ({ id, tags, phase: 'running' });

@@ -8,6 +8,7 @@ import type { ReconcileReport, ReconcileSettings } from '../../../src/janitor/re
 import { reconcileSources, type ReconcileDeps } from '../../../src/janitor/reconcile-sweep.js';
 import { NotFoundError, type ListPage, type ObjectStore } from '../../../src/ports.js';
 import type { StarterConfig } from '../../../src/starter-fn/handler.js';
+import { defaultDest, streamPrefix } from '../../../src/domain/layout.js';
 import { MemoryStarter } from '../starter-fn/memory-starter.js';
 
 const NS = 'ns';
@@ -54,9 +55,10 @@ class MemoryBuckets {
     return body === undefined ? Promise.reject(new NotFoundError(`${bucket}/${name}`)) : Promise.resolve(Readable.from([body]));
   }
 
-  /** A job.json as the workflow writes it, for a source at an eTag. */
-  record(dest: string, object: string, source: Record<string, string>, outcome = 'succeeded'): void {
-    this.put(dest, `${object}/job.json`, { body: JSON.stringify({ schema: 1, outcome, workflow: { id: 'x', runId: 'y' }, source }) });
+  /** A job.json as the workflow writes it, for a source at an eTag, at that source's stream prefix (or `at`'s). */
+  record(dest: string, object: string, source: Record<string, string>, outcome = 'succeeded', at = source.bucket ?? 'media-in'): void {
+    const prefix = streamPrefix(defaultDest(config(), at), object);
+    this.put(dest, `${prefix}job.json`, { body: JSON.stringify({ schema: 1, outcome, workflow: { id: 'x', runId: 'y' }, source }) });
   }
 }
 
@@ -111,7 +113,7 @@ describe('reconcileSources', () => {
     const calls = { ...starter.calls };
     const second = await sweep(store, starter);
     expect(second).toMatchObject({ examined: 8, skipped: 2, current: 6, started: 0, errors: 0, objects: [] });
-    expect(starter.calls.signalWithStart).toBe(calls.signalWithStart);
+    expect(starter.calls.announce).toBe(calls.announce);
   });
 
   it('in a dry run starts nothing and names what it would start, within the start bound', async () => {
@@ -121,7 +123,7 @@ describe('reconcileSources', () => {
     const report = await sweep(store, starter, { dryRun: true, reconcile: { maxStarts: 2 } });
     expect(report).toMatchObject({ dryRun: true, examined: 2, started: 0, wouldStart: 2, stoppedBy: 'max-starts', next: { bucket: 'media-in', start: 'c.mp4' } });
     expect(report.objects.map((l) => [l.object, l.outcome])).toEqual([['a.mp4', 'would-start'], ['b.mp4', 'would-start']]);
-    expect(starter.calls.signalWithStart).toBe(0);
+    expect(starter.calls.announce).toBe(0);
     expect(starter.runs.size).toBe(0);
   });
 
@@ -174,35 +176,44 @@ describe('reconcileSources', () => {
     const report = await sweep(store, starter, { reconcile: { graceSec: 600 } });
     expect(report).toMatchObject({ examined: 2, skipped: 1, started: 1 });
     expect(outcomes(report)).toEqual({ 'media-in/stale.mp4': 'started' });
-    // fresh.mp4 is not even looked up; stale.mp4 twice: the reconciler's check, then the start path's own dedupe.
-    expect(described).toEqual([idOf('stale.mp4'), idOf('stale.mp4')]);
+    // fresh.mp4 is not even looked up; stale.mp4 once (the run itself judges the start).
+    expect(described).toEqual([idOf('stale.mp4')]);
     // Ten minutes on, it is the reconciler's.
     const later = await sweep(store, starter, { reconcile: { graceSec: 600 }, now: () => NOW + 600_000 });
     expect(outcomes(later)).toEqual({ 'media-in/fresh.mp4': 'started' });
   });
 
-  it('does not start a name whose stream prefix holds another source bucket\'s outputs', async () => {
+  it('gives each source bucket a stream prefix of its own, and does not start a name whose prefix holds another source', async () => {
     const store = new MemoryBuckets();
     const starter = new MemoryStarter();
     store.put('media-in', 'talk.mp4');
     store.put('more-in', 'talk.mp4');
-    store.record('media-out', 'talk.mp4', source('talk.mp4', 'media-in'));
-    const report = await sweep(store, starter);
-    expect(report).toMatchObject({ examined: 2, current: 1, skipped: 1, started: 0 });
-    expect(report.objects).toEqual([expect.objectContaining({ bucket: 'more-in', object: 'talk.mp4', outcome: 'conflict', reason: 'its stream prefix holds the outputs of ns/media-in/talk.mp4: not started' })]);
+    // Equal names in two buckets: separate streams, both started.
+    const both = await sweep(store, starter);
+    expect(both).toMatchObject({ examined: 2, started: 2 });
+    expect(starter.latest(idOf('talk.mp4', 'more-in'))?.request.dest).toEqual({ bucket: 'media-out', prefix: 'more-in/' });
+    // A record at media-in's prefix naming another source (left by a hand-made request): not overwritten.
+    const other = new MemoryBuckets();
+    other.put('media-in', 'talk.mp4');
+    other.record('media-out', 'talk.mp4', source('talk.mp4', 'more-in'), 'succeeded', 'media-in');
+    const report = await sweep(other, new MemoryStarter());
+    expect(report).toMatchObject({ examined: 1, skipped: 1, started: 0 });
+    expect(report.objects).toEqual([expect.objectContaining({ bucket: 'media-in', object: 'talk.mp4', outcome: 'conflict', reason: 'its stream prefix holds the outputs of ns/more-in/talk.mp4: not started' })]);
   });
 
   it('counts an event that won the race to start as current, without a second run', async () => {
     const store = new MemoryBuckets();
     const starter = new MemoryStarter();
     store.put('media-in', 'late.mp4');
-    starter.beforeSignalWithStart = (id) => {
-      starter.beforeSignalWithStart = undefined;
-      starter.start(id, requestFor(source('late.mp4'), config()), { source: 'media-in/late.mp4', etag: 'etag-late.mp4', preset: 'seed' });
+    // The event's run appeared between the reconciler's look and its start: the run answers duplicate.
+    starter.answer = () => {
+      starter.answer = undefined;
+      const run = starter.start(idOf('late.mp4'), requestFor(source('late.mp4'), config()), { source: 'media-in/late.mp4', etag: 'etag-late.mp4', preset: 'seed' });
+      return { outcome: 'duplicate', runId: run.runId, etag: 'etag-late.mp4', reason: `run ${run.runId} already transcodes eTag etag-late.mp4` };
     };
     const report = await sweep(store, starter);
     expect(report).toMatchObject({ current: 1, started: 0 });
-    expect(report.objects[0]).toMatchObject({ outcome: 'duplicate', reason: expect.stringMatching(/^its event came first: a concurrent delivery started run/) as string });
+    expect(report.objects[0]).toMatchObject({ outcome: 'duplicate', reason: expect.stringMatching(/^the run answered: run run-1 already transcodes/) as string });
     expect(starter.runs.get(idOf('late.mp4'))).toHaveLength(1);
   });
 
@@ -211,7 +222,7 @@ describe('reconcileSources', () => {
     const starter = new MemoryStarter();
     for (const name of ['a.mp4', 'b.mp4', 'c.mp4']) store.put('media-in', name);
     store.put('more-in', 'x.mp4');
-    store.put('media-out', 'c.mp4/job.json', { body: '{ not json' });
+    store.put('media-out', 'media-in/c.mp4/job.json', { body: '{ not json' });
     const describe = starter.describe.bind(starter);
     starter.describe = (id) => (id === idOf('a.mp4') ? Promise.reject(new Error('14 UNAVAILABLE: connection refused')) : describe(id));
     store.failList.add('more-in');
@@ -220,7 +231,7 @@ describe('reconcileSources', () => {
     expect(report.objects.map((l) => [l.bucket, l.object, l.outcome, l.reason])).toEqual([
       ['media-in', 'a.mp4', 'error', 'could not look up its run: 14 UNAVAILABLE: connection refused'],
       ['media-in', 'b.mp4', 'started', 'no run and no job.json for eTag etag-b.mp4'],
-      ['media-in', 'c.mp4', 'error', expect.stringMatching(/^could not read job\.json: media-out\/c\.mp4\/job\.json is not valid JSON/) as string],
+      ['media-in', 'c.mp4', 'error', expect.stringMatching(/^could not read job\.json: media-out\/media-in\/c\.mp4\/job\.json is not valid JSON/) as string],
       ['more-in', undefined, 'error', 'could not list the bucket: 503 ServiceUnavailable'],
     ]);
   });

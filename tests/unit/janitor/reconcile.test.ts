@@ -28,9 +28,10 @@ describe('screen', () => {
 
   it('skips what the starter would ignore: folder markers, own outputs in a shared bucket, archived objects', () => {
     expect(screen('media-in', object('trips/'), config, 600, NOW)).toEqual({ action: 'skip', reason: 'trips/ is a folder marker' });
-    expect(screen('shared', object('out/talk.mp4/master.m3u8'), config, 600, NOW)?.reason).toBe('out/talk.mp4/master.m3u8 is a master.m3u8 the pipeline writes');
-    expect(screen('shared', object('out/thumbnails/talk.mp4_thumb.png'), config, 600, NOW)?.reason).toMatch(/thumbnail the pipeline writes/);
-    expect(screen('shared', object('out/talk.mp4/v-0a1b2c3d/720p/seg_00001.m4s'), config, 600, NOW)?.reason).toMatch(/version folder/);
+    // Two source buckets: each one's outputs live under <prefix><source bucket>/ in the destination.
+    expect(screen('shared', object('out/media-in/talk.mp4/master.m3u8'), config, 600, NOW)?.reason).toBe('out/media-in/talk.mp4/master.m3u8 is a master.m3u8 the pipeline writes');
+    expect(screen('shared', object('out/shared/thumbnails/talk.mp4_thumb.png'), config, 600, NOW)?.reason).toMatch(/thumbnail the pipeline writes/);
+    expect(screen('shared', object('out/shared/talk.mp4/v-0a1b2c3d/720p/seg_00001.m4s'), config, 600, NOW)?.reason).toMatch(/version folder/);
     expect(screen('media-in', object('old.mp4', { archivalState: 'Archived' }), config, 600, NOW)?.reason).toMatch(/old.mp4 is archived/);
     // The same names in a bucket that is not the destination are uploads like any other.
     expect(screen('media-in', object('out/talk.mp4/master.m3u8'), config, 600, NOW)).toBeUndefined();

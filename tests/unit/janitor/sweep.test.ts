@@ -1,7 +1,7 @@
 // The sweep over an in-memory job runner and run-state table: what it deletes, what it keeps, and
 // that a failure on one job never stops the others.
 import { describe, expect, it } from 'vitest';
-import { APP_TAG, JOB_TAGS } from '../../../src/activities/jobs.js';
+import { APP_TAG, JOB_TAGS } from '../../../src/domain/job-tags.js';
 import type { RunRef, RunState } from '../../../src/janitor/decide.js';
 import { JanitorError, sweepOrphanJobs } from '../../../src/janitor/sweep.js';
 import type { JobHandle, JobPhase } from '../../../src/ports.js';

@@ -24,7 +24,7 @@ describe('process spawning', () => {
       if (/child_process/.test(text)) spawning.push(file);
     }
     // The scanner must actually look at the places that spawn.
-    expect(spawning).toEqual(expect.arrayContaining(['src/adapters/local/job-runner.ts', 'src/adapters/local/job-shim.mjs', 'src/stack/dev-server.ts', 'src/transcoder/ffmpeg.ts', 'tests/oci-stand-in/containers.ts']));
+    expect(spawning).toEqual(expect.arrayContaining(['src/adapters/local/job-runner.ts', 'src/adapters/local/job-shim.mjs', 'src/stack/dev-server.ts', 'src/media/ffprobe.ts', 'tests/oci-stand-in/containers.ts']));
     expect(scanSpawns(spawning)).toEqual([]);
   }, 60_000);
 

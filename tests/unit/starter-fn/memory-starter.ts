@@ -1,9 +1,17 @@
-// An in-memory WorkflowStarter with Temporal's semantics for one id: at most one open run; signal-with-
-// start signals the open run or starts one atomically; a supersede signal with another etag makes the
-// open run continue as new with that etag (what the transcode workflow does).
+// An in-memory WorkflowStarter: records what the starter sends, and answers with a small model of the
+// workflow (one open run per id; another eTag supersedes an open run; the same eTag is a duplicate, also
+// after the run closed; anything else starts a run). The real decisions, judged against the source's
+// HEAD, are the workflow's and are tested on a dev server (tests/functional/workflow/uploads.test.ts).
 import type { TranscodeRequest } from '../../../src/domain/types.js';
 import type { RunInfo, WorkflowStarter } from '../../../src/starter-fn/handler.js';
-import type { TranscodeMemo } from '../../../src/workflows/definitions.js';
+import type { TranscodeMemo, UploadAnswer, UploadNotice } from '../../../src/workflows/definitions.js';
+
+export interface Announced {
+  workflowId: string;
+  request: TranscodeRequest;
+  memo: TranscodeMemo;
+  notice: UploadNotice;
+}
 
 export interface MemoryRun {
   runId: string;
@@ -11,14 +19,14 @@ export interface MemoryRun {
   etag: string;
   request: TranscodeRequest;
   memo: TranscodeMemo;
-  signals: string[];
 }
 
 export class MemoryStarter implements WorkflowStarter {
+  readonly announced: Announced[] = [];
   readonly runs = new Map<string, MemoryRun[]>();
-  calls = { describe: 0, signalWithStart: 0 };
-  /** Runs just before signalWithStart takes effect: lets a test slip a concurrent change in. */
-  beforeSignalWithStart?: (workflowId: string) => void;
+  calls = { describe: 0, announce: 0 };
+  /** Replaces the model's answer (the handler's own tests script the run's answers). */
+  answer?: (a: Announced) => Omit<UploadAnswer, 'token'>;
   private next = 1;
 
   latest(workflowId: string): MemoryRun | undefined {
@@ -26,7 +34,7 @@ export class MemoryStarter implements WorkflowStarter {
   }
 
   start(workflowId: string, request: TranscodeRequest, memo: TranscodeMemo): MemoryRun {
-    const run: MemoryRun = { runId: `run-${this.next++}`, status: 'RUNNING', etag: request.source.etag ?? '', request, memo, signals: [] };
+    const run: MemoryRun = { runId: `run-${this.next++}`, status: 'RUNNING', etag: request.source.etag ?? '', request, memo };
     this.runs.set(workflowId, [...(this.runs.get(workflowId) ?? []), run]);
     return run;
   }
@@ -42,22 +50,19 @@ export class MemoryStarter implements WorkflowStarter {
     return Promise.resolve(run && { runId: run.runId, status: run.status, etag: run.etag });
   }
 
-  signalWithStart(workflowId: string, request: TranscodeRequest, memo: TranscodeMemo): Promise<{ runId: string; started: boolean; etag?: string }> {
-    this.calls.signalWithStart++;
-    this.beforeSignalWithStart?.(workflowId);
-    const etag = request.source.etag ?? '';
-    const open = this.latest(workflowId);
-    if (open?.status === 'RUNNING') {
-      open.signals.push(etag);
-      const answer = { runId: open.runId, started: false, etag: open.etag };
-      if (etag !== open.etag) {
-        open.status = 'CONTINUED_AS_NEW';
-        this.start(workflowId, { ...open.request, source: { ...open.request.source, etag } }, { ...open.memo, etag });
-      }
-      return Promise.resolve(answer);
+  announce(workflowId: string, request: TranscodeRequest, memo: TranscodeMemo, notice: UploadNotice): Promise<UploadAnswer> {
+    this.calls.announce++;
+    const call = { workflowId, request, memo, notice };
+    this.announced.push(call);
+    if (this.answer) return Promise.resolve(this.answer(call));
+    const latest = this.latest(workflowId);
+    if (latest?.etag === notice.etag) return Promise.resolve({ outcome: 'duplicate', runId: latest.runId, etag: notice.etag, reason: `run ${latest.runId} has eTag ${notice.etag}` });
+    if (latest?.status === 'RUNNING') {
+      latest.status = 'CONTINUED_AS_NEW';
+      this.start(workflowId, { ...latest.request, source: { ...latest.request.source, etag: notice.etag } }, { ...latest.memo, etag: notice.etag });
+      return Promise.resolve({ outcome: 'superseding', runId: latest.runId, etag: notice.etag, reason: 'a newer upload' });
     }
     const run = this.start(workflowId, request, memo);
-    run.signals.push(etag);
-    return Promise.resolve({ runId: run.runId, started: true, etag });
+    return Promise.resolve({ outcome: 'started', runId: run.runId, etag: notice.etag, reason: 'this run transcodes it' });
   }
 }

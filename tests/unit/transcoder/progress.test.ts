@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyError, BadInputError, UsageError } from '../../../src/transcoder/errors.js';
-import { createEventSink, parseLatestProgress } from '../../../src/transcoder/progress.js';
+import { parseLatestProgress } from '../../../src/domain/contract.js';
+import { createEventSink } from '../../../src/transcoder/progress.js';
 import { PlanError } from '../../../src/domain/ladder.js';
 import { TransientError } from '../../../src/ports.js';
 

@@ -1,8 +1,10 @@
-// Small helpers over the ObjectStore port shared by the activities: JSON in and out, full listings,
-// bounded-concurrency deletes. Nothing here knows about a particular backend.
+// Small helpers over the ObjectStore port: JSON in and out, full listings, bounded-concurrency deletes.
+// Nothing here knows about a particular backend.
 import { text } from 'node:stream/consumers';
-import type { ObjectInfo, ObjectStore } from '../ports.js';
-import { NotFoundError } from '../ports.js';
+import type { ObjectInfo, ObjectStore } from './ports.js';
+import { outputHeaders } from './domain/layout.js';
+import { NotFoundError } from './ports.js';
+import { forEachLimit } from './retry.js';
 
 export async function readText(store: ObjectStore, bucket: string, name: string): Promise<string | undefined> {
   try {
@@ -24,7 +26,8 @@ export async function readJson<T>(store: ObjectStore, bucket: string, name: stri
 }
 
 export async function putJson(store: ObjectStore, bucket: string, name: string, value: unknown): Promise<void> {
-  await store.put(bucket, name, `${JSON.stringify(value, null, 2)}\n`, { contentType: 'application/json', cacheControl: 'no-cache' });
+  // JSON the pipeline writes (job.json) is read again after each run: revalidated, never cached long.
+  await store.put(bucket, name, `${JSON.stringify(value, null, 2)}\n`, outputHeaders(name, true));
 }
 
 /** Every object under a prefix, following the store's paging. */
@@ -37,20 +40,6 @@ export async function listAll(store: ObjectStore, bucket: string, prefix: string
     start = page.next;
   } while (start !== undefined);
   return all;
-}
-
-/** Runs fn over items with at most `limit` in flight; rejects with the first error after all settle. */
-export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const errors: unknown[] = [];
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item).catch((error: unknown) => errors.push(error));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  if (errors.length > 0) throw errors[0];
 }
 
 /** Deletes every object under prefix; returns how many there were. */

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { AudioProbe, SourceProbe, VideoProbe } from '../domain/types.js';
 import { NotFoundError, TransientError } from '../ports.js';
 import { BadInputError } from './errors.js';
-import { probeMedia, ToolError } from './ffmpeg.js';
+import { probeMedia, ToolError } from './ffprobe.js';
 
 interface RawStream {
   index: number;

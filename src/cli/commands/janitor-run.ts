@@ -2,17 +2,17 @@
 // @temporalio/envconfig); in local mode without them, from the running local stack's state file.
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { CliError } from '../cli/commands/cli-error.js';
-import type { JanitorOptions } from '../cli/commands/janitor.js';
-import { loadConfig, type Config } from '../config.js';
-import { stackPaths } from '../stack/paths.js';
-import { liveState } from '../stack/state.js';
-import { openAdapters } from '../worker/adapters.js';
-import { summary } from './decide.js';
-import { reconcileSummary, type JanitorResult, type ReconcileLine } from './reconcile.js';
-import { reconcileSources } from './reconcile-sweep.js';
-import { sweepOrphanJobs } from './sweep.js';
-import { installJanitorSchedule, JANITOR_SCHEDULE_ID, JANITOR_WORKFLOW_TYPE, reconcileStarter, removeJanitorSchedule, runStateFrom } from './temporal.js';
+import { CliError } from './cli-error.js';
+import type { JanitorOptions } from './janitor.js';
+import { loadConfig, type Config } from '../../config.js';
+import { stackPaths } from '../../stack/paths.js';
+import { liveState } from '../../stack/state.js';
+import { openAdapters } from '../../worker/adapters.js';
+import { summary } from '../../janitor/decide.js';
+import { reconcileSummary, type JanitorResult, type ReconcileLine } from '../../janitor/reconcile.js';
+import { reconcileSources } from '../../janitor/reconcile-sweep.js';
+import { sweepOrphanJobs } from '../../janitor/sweep.js';
+import { installJanitorSchedule, JANITOR_SCHEDULE_ID, JANITOR_WORKFLOW_TYPE, reconcileStarter, removeJanitorSchedule, runStateFrom } from '../../janitor/temporal.js';
 
 const reconcileLine = (l: ReconcileLine): string => `${l.outcome.padEnd(12)} ${l.bucket}/${l.object ?? ''}  ${l.reason}`;
 
