@@ -129,7 +129,8 @@ describe.skipIf(!podman)('images built and run as OCI runs them', () => {
           OCI_TRANSCODE_JOB_BACKOFF_SEC: '0.5',
         },
       });
-      await waitForLog(worker, new RegExp(`worker: oci mode, task queue ${taskQueue}`), 180_000);
+      // The line the worker prints when it is about to poll both of its task queues (src/worker/main.ts).
+      await waitForLog(worker, new RegExp(`worker: oci mode, task queues ${taskQueue} \\+ ${taskQueue}-jobs,`), 120_000);
     });
 
     standIn.secrets.set(SECRET_ID, `tk-${randomBytes(8).toString('hex')}`);
