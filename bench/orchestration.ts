@@ -239,7 +239,7 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 const info = await machine();
 const clip = parts.has('a') ? await benchSource(1920, 1080, Number(opts.seconds), log) : undefined;
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-orchestration-'));
-const config = loadConfig({ ...process.env, OCI_TRANSCODE_DATA_DIR: dataDir, OCI_TRANSCODE_DEV_PORT: String(await freePort()), OCI_TRANSCODE_DEV_UI_PORT: String(await freePort()) });
+const config = loadConfig({ ...process.env, OCI_TRANSCODE_DATA_DIR: dataDir, OCI_TRANSCODE_DEV_PORT: String(await freePort()), OCI_TRANSCODE_DEV_UI_PORT: String(await freePort()), OCI_TRANSCODE_DEV_PREVIEW_PORT: String(await freePort()) });
 log(`starting the local stack in ${dataDir}`);
 const stack = await startStack(config, (line) => (line.startsWith('[watcher]') ? log(line) : undefined));
 try {

@@ -59,6 +59,8 @@ export const ociConfigSchema = z.object({
     objectStorage: url.optional(),
     containerInstances: url.optional(),
     secrets: url.optional(),
+    /** OCI Notifications' data plane (PublishMessage); the SDK appends `/20181201`. */
+    notifications: url.optional(),
   }),
   /** Container Instances placement for transcoder jobs. */
   compartmentId: ocid('compartment').optional(),
@@ -82,6 +84,8 @@ export const ociConfigSchema = z.object({
   /** Starter function: Vault secrets holding the Temporal API key and/or the mTLS client key. */
   temporalApiKeySecretId: ocid('vaultsecret').optional(),
   temporalTlsKeySecretId: ocid('vaultsecret').optional(),
+  /** Worker: the Vault secret holding the webhook signing secret (instead of OCI_TRANSCODE_WEBHOOK_SECRET). */
+  webhookSecretId: ocid('vaultsecret').optional(),
   secretCacheSec: z.coerce.number().int().min(0).default(300),
 });
 
@@ -101,6 +105,7 @@ export const OCI_ENV_NAMES = {
   'endpoints.objectStorage': 'OCI_TRANSCODE_OCI_ENDPOINT_OBJECTSTORAGE',
   'endpoints.containerInstances': 'OCI_TRANSCODE_OCI_ENDPOINT_CONTAINERINSTANCES',
   'endpoints.secrets': 'OCI_TRANSCODE_OCI_ENDPOINT_SECRETS',
+  'endpoints.notifications': 'OCI_TRANSCODE_OCI_ENDPOINT_NOTIFICATIONS',
   compartmentId: 'OCI_TRANSCODE_OCI_COMPARTMENT',
   availabilityDomains: 'OCI_TRANSCODE_OCI_AVAILABILITY_DOMAINS',
   shapes: 'OCI_TRANSCODE_OCI_SHAPES',
@@ -117,6 +122,7 @@ export const OCI_ENV_NAMES = {
   circuitBreaker: 'OCI_TRANSCODE_OCI_CIRCUIT_BREAKER',
   temporalApiKeySecretId: 'OCI_TRANSCODE_OCI_TEMPORAL_API_KEY_SECRET',
   temporalTlsKeySecretId: 'OCI_TRANSCODE_OCI_TEMPORAL_TLS_KEY_SECRET',
+  webhookSecretId: 'OCI_TRANSCODE_OCI_WEBHOOK_SECRET',
   secretCacheSec: 'OCI_TRANSCODE_OCI_SECRET_CACHE_SEC',
 } as const;
 

@@ -3,6 +3,7 @@
 // TLS) are read by @temporalio/envconfig, in the ecosystem's own form, not here.
 import { z } from 'zod';
 import { parallelismSchema, presetSchema, segmentFormatSchema, streamFormatSchema } from './domain/contract.js';
+import { targetListSchema } from './domain/notify-targets.js';
 
 export const csv = z
   .string()
@@ -70,6 +71,26 @@ const settingsSchema = z.object({
     uiPort: z.coerce.number().int().positive().default(8233),
     /** Path of the `temporal` CLI; found on PATH or in Python's scripts folder when empty. */
     temporalBin: z.string().optional(),
+    /** The local stack's preview page (src/preview), on 127.0.0.1. */
+    previewPort: z.coerce.number().int().positive().default(8240),
+  }),
+  /** Completion notifications (src/notify): where they go, and the secret webhooks are signed with. */
+  notify: z.object({
+    targets: targetListSchema.optional(),
+    webhookSecret: z.string().min(16, 'must be at least 16 characters (a random value, e.g. `openssl rand -hex 32`)').optional(),
+    /** How long the workflow keeps retrying one target (backoff 2 s doubling to 5 min) before it records it undelivered. */
+    retryForSec: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(3600),
+  }),
+  /** The job API (`oci-transcode api`, src/api). */
+  api: z.object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    /** Hashes of the API keys; `<dataDir>/api-keys.json` when unset. */
+    keysFile: z.string().min(1).optional(),
+    /** Requests per minute per API key (per client address before authentication). */
+    rateLimit: z.coerce.number().int().min(1).default(300),
+    /** Temporal Web UI base for run links; the local stack's own UI when unset in local mode. */
+    temporalUiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   }),
   /** The janitor's reconciler: source objects whose event was lost get their run (src/janitor/reconcile.ts). */
   reconcile: z.object({
@@ -125,6 +146,15 @@ export const ENV_NAMES = {
   'dev.port': 'OCI_TRANSCODE_DEV_PORT',
   'dev.uiPort': 'OCI_TRANSCODE_DEV_UI_PORT',
   'dev.temporalBin': 'OCI_TRANSCODE_TEMPORAL_BIN',
+  'dev.previewPort': 'OCI_TRANSCODE_DEV_PREVIEW_PORT',
+  'notify.targets': 'OCI_TRANSCODE_NOTIFY',
+  'notify.webhookSecret': 'OCI_TRANSCODE_WEBHOOK_SECRET',
+  'notify.retryForSec': 'OCI_TRANSCODE_NOTIFY_RETRY_SEC',
+  'api.host': 'OCI_TRANSCODE_API_HOST',
+  'api.port': 'OCI_TRANSCODE_API_PORT',
+  'api.keysFile': 'OCI_TRANSCODE_API_KEYS_FILE',
+  'api.rateLimit': 'OCI_TRANSCODE_API_RATE_LIMIT',
+  'api.temporalUiUrl': 'OCI_TRANSCODE_TEMPORAL_UI_URL',
   'reconcile.maxObjects': 'OCI_TRANSCODE_RECONCILE_MAX_OBJECTS',
   'reconcile.maxStarts': 'OCI_TRANSCODE_RECONCILE_MAX_STARTS',
   'reconcile.graceSec': 'OCI_TRANSCODE_RECONCILE_GRACE_SEC',
@@ -145,7 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (leaf === undefined) raw[head] = value;
     else raw[head] = { ...(raw[head] as Record<string, unknown> | undefined), [leaf]: value };
   }
-  for (const section of ['limits', 'job', 'dev', 'reconcile']) raw[section] ??= {};
+  for (const section of ['limits', 'job', 'dev', 'reconcile', 'notify', 'api']) raw[section] ??= {};
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {

@@ -4,12 +4,16 @@ import type { ActivityDeps } from './deps.js';
 import { createHeadSource, createInspect, createJudgeUpload } from './inspect.js';
 import { createJanitorActivities } from './janitor.js';
 import { createJobActivities } from './jobs.js';
+import { createNotifyActivities } from './notify.js';
+import { notifySenders } from '../notify/index.js';
 import { createPublishActivities } from './publish.js';
 import { createVerify } from './verify.js';
 
 export type { ActivityDeps } from './deps.js';
 export type * from './types.js';
 export type { JanitorInput } from './janitor.js';
+export type { NotifyInput, NotifyResult } from './notify.js';
+export type { RunSummary } from '../notify/payload.js';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -20,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     verify: createVerify(deps),
     ...createPublishActivities(deps),
     ...createJanitorActivities(deps),
+    ...createNotifyActivities(deps.notify ?? notifySenders(deps.config, {})),
   };
 }
 

@@ -10,7 +10,7 @@ import { NotFoundError } from '../ports.js';
 import { probeSource } from '../media/probe.js';
 import { BadInputError } from '../media/errors.js';
 import type { ActivityDeps } from './deps.js';
-import { resolveSettings, validateRequest } from './settings.js';
+import { resolveNotify, resolveSettings, validateRequest } from './settings.js';
 import { readJson } from '../store-io.js';
 import type { InspectResult, UploadJudgement } from './types.js';
 
@@ -90,14 +90,17 @@ export function createHeadSource(deps: ActivityDeps) {
 export function createJudgeUpload(deps: ActivityDeps) {
   return async function judgeUpload(request: TranscodeRequest): Promise<UploadJudgement> {
     const { store, config } = deps;
-    const { source } = validateRequest(request);
+    const valid = validateRequest(request);
+    const { source } = valid;
+    const notify = resolveNotify(valid, config);
     const head = await store.head(source.bucket, source.object);
-    if (!head) return {};
+    if (!head) return notify ? { notify } : {};
     const { dest } = resolveSettings(request, config, deps.jobs);
     const record = await readJson<Partial<JobRecord>>(store, dest.bucket, streamPrefix(dest, source.object) + JOB_RECORD).catch(() => undefined);
     const published = record?.outcome === 'succeeded' && record.source?.etag === head.etag && record.plan?.version === versionFolder(head.etag);
     return {
       etag: head.etag,
+      ...(notify ? { notify } : {}),
       ...(head.modified ? { modified: head.modified } : {}),
       ...(published && record.plan ? { published: publishedFacts(record as JobRecord, dest) } : {}),
     };

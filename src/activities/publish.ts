@@ -5,13 +5,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { DASH_MANIFEST, defaultDest, JOB_RECORD, MASTER_PLAYLIST, MAX_OBJECT_NAME_BYTES, streamPrefix, utf8Bytes } from '../domain/layout.js';
-import type { JobRecord } from '../domain/types.js';
+import type { JobRecord, RenditionMeta, RenditionsFile } from '../domain/types.js';
 import type { ObjectStore } from '../ports.js';
 import { publishStream, readRenditionsFiles, RenditionsMissingError } from '../publish/publish.js';
 import { deletePrefix, listAll, putJson, readJson, readText } from '../store-io.js';
 import type { ActivityDeps } from './deps.js';
-import { jobRecord } from './job-record.js';
-import type { DiscardInput, DiscardResult, OutputsInput, PruneResult, PublishResult, RunFacts } from './types.js';
+import { jobRecord, renditionsSummary } from './job-record.js';
+import type { DiscardInput, DiscardResult, OutputsInput, PruneResult, PublishDetails, PublishResult, RecordUndeliveredInput, RunFacts } from './types.js';
 
 const VERSION_FOLDER = /^(v-[0-9a-f]{8})\//;
 
@@ -45,7 +45,13 @@ export function createPublishActivities(deps: ActivityDeps) {
       record: (outputs, renditions) => jobRecord({ outcome: 'succeeded', source, dest, facts: input.facts, plan, renditions, outputs }),
     });
     log.info('published', { stage: 'publishing', written: published.written });
-    return { status: 'published', ...published.outputs, record: published.record!, renditions: published.renditions.map((r) => r.id) };
+    return {
+      status: 'published',
+      ...published.outputs,
+      record: published.record!,
+      renditions: published.renditions.map((r) => r.id),
+      details: notificationDetails(streamPrefix(dest, source.object), files, published.renditions),
+    };
   }
 
   /** Version folders of older uploads, removed once the masters point elsewhere; a failure here is logged, never fatal. */
@@ -98,5 +104,27 @@ export function createPublishActivities(deps: ActivityDeps) {
     return { removedObjects, recordWritten };
   }
 
-  return { publish, pruneVersions, discard };
+  /** Adds the notifications the workflow gave up on to job.json, if that record is still this run's. */
+  async function recordUndelivered(input: RecordUndeliveredInput): Promise<{ recorded: boolean }> {
+    const log = Context.current().log;
+    const name = streamPrefix(input.dest, input.sourceObject) + JOB_RECORD;
+    const record = await readJson<JobRecord>(store, input.dest.bucket, name).catch(() => undefined);
+    if (record?.workflow?.runId !== input.runId) {
+      log.warn('job.json is not this run\'s any more: undelivered notifications are in the run history only', { stage: 'notifying' });
+      return { recorded: false };
+    }
+    await putJson(store, input.dest.bucket, name, { ...record, notifications: { undelivered: input.undelivered } });
+    return { recorded: true };
+  }
+
+  return { publish, pruneVersions, discard, recordUndelivered };
+}
+
+/** job.json's rendition rows and the thumbnails' names, for the completion notification. */
+function notificationDetails(prefix: string, files: RenditionsFile[], renditions: RenditionMeta[]): PublishDetails {
+  const details: PublishDetails = { renditions: renditionsSummary(renditions) };
+  const thumbnails = files.find((f) => f.thumbnails)?.thumbnails;
+  if (thumbnails?.jpeg) details.poster = prefix + thumbnails.jpeg;
+  if (thumbnails?.storyboard) details.storyboard = { vtt: prefix + thumbnails.storyboard.vtt, image: prefix + thumbnails.storyboard.image };
+  return details;
 }

@@ -4,9 +4,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../config.js';
 import { transcodeRequestSchema } from '../domain/contract.js';
 import { defaultDest } from '../domain/layout.js';
+import { formatTarget } from '../domain/notify-targets.js';
 import type { TranscodeRequest } from '../domain/types.js';
 import type { JobRunner } from '../ports.js';
-import type { RunSettings } from './types.js';
+import type { NotifyPlan, RunSettings } from './types.js';
 
 /** Runners that start synchronously (a child process) take seconds; this leaves room for a slow disk. */
 const DEFAULT_START_BUDGET_SEC = 180;
@@ -36,4 +37,13 @@ export function resolveSettings(request: TranscodeRequest, config: Config, jobs:
       taskQueue: config.jobsTaskQueue,
     },
   };
+}
+
+/** The operator's targets, then the job's own (a target named by both is notified once, as the operator's). */
+export function resolveNotify(request: TranscodeRequest, config: Pick<Config, 'notify'>): NotifyPlan | undefined {
+  const targets: NotifyPlan['targets'] = (config.notify.targets ?? []).map((t) => ({ target: formatTarget(t), from: 'config' }));
+  for (const target of request.notify ?? []) {
+    if (!targets.some((t) => t.target === target)) targets.push({ target, from: 'request' });
+  }
+  return targets.length > 0 ? { targets, retryForSec: config.notify.retryForSec } : undefined;
 }

@@ -25,8 +25,23 @@ export interface InspectResult {
   settings: RunSettings;
 }
 
+/** Where a run's outcome is notified, and for how long the workflow retries each target. */
+export interface NotifyPlan {
+  /** `webhook:<url>` or `ons:<topic OCID>`; from: the operator's config or the job's request. */
+  targets: { target: string; from: 'config' | 'request' }[];
+  retryForSec: number;
+}
+
+/** A notification the workflow gave up on, as job.json records it (a webhook's query string left out). */
+export interface Undelivered {
+  target: string;
+  error: string;
+}
+
 /** The source as it is now, and the published record of that very upload if there is one. */
 export interface UploadJudgement {
+  /** Absent without targets (and in runs recorded before notifications existed). */
+  notify?: NotifyPlan;
   /** Absent when the object no longer exists. */
   etag?: string;
   modified?: string;
@@ -93,6 +108,13 @@ export type RunFacts = Pick<JobRecord, 'workflow' | 'timings'> & {
   attempts: Record<string, number>;
 };
 
+/** For the completion notification: job.json's rendition rows and the thumbnails, bucket-relative. */
+export interface PublishDetails {
+  renditions: NonNullable<JobRecord['renditions']>;
+  poster?: string;
+  storyboard?: { vtt: string; image: string };
+}
+
 export type PublishResult =
   | {
       status: 'published';
@@ -101,6 +123,7 @@ export type PublishResult =
       thumbnail?: string;
       record: string;
       renditions: string[];
+      details?: PublishDetails;
     }
   /** The source changed under us (a newer upload): nothing was published. */
   | { status: 'superseded'; etag: string };
@@ -118,6 +141,14 @@ export interface DiscardInput {
   outcome: Exclude<RunOutcome, 'succeeded'> | 'superseded';
   error?: string;
   facts: RunFacts;
+}
+
+export interface RecordUndeliveredInput {
+  dest: DestRef;
+  sourceObject: string;
+  /** job.json is amended only while it is still this run's record. */
+  runId: string;
+  undelivered: Undelivered[];
 }
 
 export interface DiscardResult {

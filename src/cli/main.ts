@@ -10,5 +10,6 @@ const program = new Command('oci-transcode')
 registerTranscode(program);
 registerStack(program);
 (await import('./commands/janitor.js')).registerJanitor(program);
+(await import('./commands/api.js')).registerApi(program);
 
 await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@
 // Pure: the workflow imports only the types (z.infer), activities and the transcoder validate with the
 // schemas wherever a value crosses a process or a store.
 import { z } from 'zod';
+import { parseTarget } from './notify-targets.js';
 
 // ---- enums ---------------------------------------------------------------------------------------
 
@@ -49,6 +50,19 @@ export const transcodeRequestSchema = z.object({
   formats: z.array(streamFormatSchema).min(1).optional(),
   parallelism: parallelismSchema.optional(),
   segmentFormat: segmentFormatSchema.optional(),
+  /**
+   * Notification targets of this job (`webhook:<https url>`, `ons:<topic OCID>`), besides the operator's.
+   * Checked for form here; the notify activity applies the stricter rules for job-chosen targets.
+   */
+  notify: z
+    .array(
+      z.string().superRefine((text, ctx) => {
+        const parsed = parseTarget(text, { allowLoopbackHttp: true, allowPrivateHosts: true });
+        if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: parsed.problem });
+      }),
+    )
+    .max(10)
+    .optional(),
 });
 
 export type SourceRef = z.infer<typeof sourceRefSchema>;

@@ -109,4 +109,6 @@ export interface JobRecord {
   /** Names relative to the destination bucket. */
   outputs?: { hls?: string; dash?: string; thumbnail?: string };
   timings: { startedAt: string; finishedAt: string; totalSec: number; stages: Record<string, number> };
+  /** Completion notifications the workflow gave up on (retried for notify.retryForSec first). */
+  notifications?: { undelivered: { target: string; error: string }[] };
 }

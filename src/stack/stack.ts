@@ -15,6 +15,7 @@ import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { cachedWorkflowBundle } from './bundle-cache.js';
 import { DEV_HOST, startDevServer, type DevServer } from './dev-server.js';
 import { stackPaths, type StackPaths } from './paths.js';
+import { startStackPreview } from './preview.js';
 import { claimState, processStart, releaseState, updateState, type StackState, type StaleStack } from './state.js';
 import { findTemporalBin } from './temporal-bin.js';
 import { watchBuckets, type BucketWatcher } from './watcher.js';
@@ -97,11 +98,11 @@ export async function startStack(config: Config, log: (line: string) => void = c
     // The worker process's own local adapters: folder buckets under <dataDir>/buckets, child-process jobs.
     const adapters = await openAdapters({ ...config, mode: 'local', dataDir: paths.dataDir });
     undo.push(() => adapters.close());
-    const { store, jobs, transcoderEnv } = adapters;
+    const { store, jobs, transcoderEnv, notify } = adapters;
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     undo.push(() => nativeConnection.close());
     const worker = await createWorker({
-      connection: nativeConnection, namespace: STACK_NAMESPACE, config, store, jobs, transcoderEnv, workflowBundle: await cachedWorkflowBundle(),
+      connection: nativeConnection, namespace: STACK_NAMESPACE, config, store, jobs, transcoderEnv, notify, workflowBundle: await cachedWorkflowBundle(),
     });
     const workerRun = worker.run();
     undo.push(async () => {
@@ -112,6 +113,11 @@ export async function startStack(config: Config, log: (line: string) => void = c
     const connection = await Connection.connect({ address: server.address });
     undo.push(() => connection.close());
     const client = new Client({ connection, namespace: STACK_NAMESPACE });
+    const preview = await startStackPreview(config, client, store, state.uiUrl, log);
+    if (preview) {
+      undo.push(() => preview.close());
+      state = { ...state, previewUrl: preview.url };
+    }
     const starter = createTemporalStarter(client, config);
 
     const watcher = await watchBuckets({

@@ -19,6 +19,8 @@ export const stackStateSchema = z.object({
   port: z.number().int().positive(),
   uiPort: z.number().int().positive(),
   uiUrl: z.string(),
+  /** The preview page (absent when its port was taken, and in stacks started before it existed). */
+  previewUrl: z.string().optional(),
   namespace: z.string(),
   taskQueue: z.string(),
   dataDir: z.string(),

@@ -5,12 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { createLocalJobRunner } from '../adapters/local/job-runner.js';
 import { LocalFolderStore } from '../adapters/local/object-store.js';
 import { DEFAULT_SCRATCH_BYTES, ENV_NAMES, type Config } from '../config.js';
+import { notifySenders, type NotifySenders } from '../notify/index.js';
 import type { JobRunner, ObjectStore } from '../ports.js';
 
 export interface Adapters {
   store: ObjectStore;
   jobs: JobRunner;
   transcoderEnv: Record<string, string>;
+  /** What completion notifications are sent with (webhook secret, OCI Notifications publisher). */
+  notify: NotifySenders;
   close(): Promise<void>;
 }
 
@@ -34,15 +37,28 @@ export function transcoderEnv(config: Config): Record<string, string> {
 export async function openAdapters(config: Config): Promise<Adapters> {
   if (config.mode === 'local') {
     const bucketsDir = resolve(config.dataDir, 'buckets');
+    const notify = notifySenders(config, process.env);
     return {
       store: new LocalFolderStore(bucketsDir, config.namespace),
       jobs: createLocalJobRunner({ dataDir: config.dataDir, bucketsDir, command: [process.execPath, TRANSCODER_BIN], env: baseJobEnv() }),
       transcoderEnv: transcoderEnv(config),
-      close: () => Promise.resolve(),
+      notify,
+      close: () => Promise.resolve(notify.close()),
     };
   }
   // Loaded on demand: the local path never pays for the OCI SDK.
   const { createOciAdapters } = await import('../adapters/oci/index.js');
+  const { createOciTopicPublisher } = await import('../adapters/oci/notifications.js');
   const { store, jobs } = createOciAdapters(process.env);
-  return { store, jobs, transcoderEnv: transcoderEnv(config), close: () => store.close() };
+  const notify = notifySenders(config, process.env, (oci) => createOciTopicPublisher(oci, process.env));
+  return {
+    store,
+    jobs,
+    transcoderEnv: transcoderEnv(config),
+    notify,
+    close: async () => {
+      notify.close();
+      await store.close();
+    },
+  };
 }

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { NativeConnection, WorkerOptions, WorkflowBundle } from '@temporalio/worker';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
 import type { Config } from '../config.js';
 import type { JobRunner, ObjectStore } from '../ports.js';
 import { livenessHeartbeats } from './liveness.js';
@@ -26,6 +26,8 @@ export interface CreateWorkerOptions {
   jobs: JobRunner;
   /** Environment every transcoder job gets (a container's environmentVariables). */
   transcoderEnv?: Record<string, string>;
+  /** What notifications are sent with (openAdapters' notify); without it, webhooks signed with the config's secret only, no topics. */
+  notify?: ActivityDeps['notify'];
   /** A prebuilt bundle (see bundleWorkflows); bundled from workflowsPath when absent. */
   workflowBundle?: WorkflowBundle;
   identity?: string;
@@ -77,7 +79,9 @@ export function deploymentOptions(config: Pick<Config, 'deploymentName' | 'build
 
 export async function createWorker(options: CreateWorkerOptions): Promise<TranscodeWorkers> {
   const { connection, namespace, config, store, jobs } = options;
-  const activities = options.activities ?? createActivities({ store, jobs, config, ...(options.transcoderEnv ? { transcoderEnv: options.transcoderEnv } : {}) });
+  const activities =
+    options.activities ??
+    createActivities({ store, jobs, config, ...(options.transcoderEnv ? { transcoderEnv: options.transcoderEnv } : {}), ...(options.notify ? { notify: options.notify } : {}) });
   const { awaitJob } = activities;
   const common = {
     connection,

@@ -24,7 +24,7 @@ export async function main(): Promise<void> {
   const adapters = await openAdapters(config);
   try {
     await checkSearchAttributes(connection, namespace, (line) => console.error(`worker: ${line}`));
-    const worker = await createWorker({ connection, namespace, config, store: adapters.store, jobs: adapters.jobs, transcoderEnv: adapters.transcoderEnv });
+    const worker = await createWorker({ connection, namespace, config, store: adapters.store, jobs: adapters.jobs, transcoderEnv: adapters.transcoderEnv, notify: adapters.notify });
     const version = config.buildId ? `, deployment ${config.deploymentName} build ${config.buildId}` : ', unversioned';
     const metrics = config.metricsAddress ? `, metrics on http://${config.metricsAddress}/metrics` : '';
     console.error(`worker: ${config.mode} mode, task queues ${config.taskQueue} + ${config.jobsTaskQueue}, namespace ${namespace}, server ${connectionOptions.address ?? 'localhost:7233'}${version}${metrics}`);

@@ -12,6 +12,7 @@ export type Stage =
   | 'verifying'
   | 'publishing'
   | 'cleaning-up'
+  | 'notifying'
   | 'completed'
   | 'failed'
   | 'canceled'

@@ -18,8 +18,8 @@ const quickRetry: ActivityOptions['retry'] = {
   nonRetryableErrorTypes: DETERMINISTIC_ERRORS,
 };
 
-/** judgeUpload, inspect (head + probe), headSource, verify, publish, discard: seconds of storage I/O each. */
-export const storage = proxyActivities<Pick<Activities, 'judgeUpload' | 'inspect' | 'headSource' | 'verify' | 'publish' | 'discard'>>({
+/** judgeUpload, inspect (head + probe), headSource, verify, publish, discard, recordUndelivered: seconds of storage I/O each. */
+export const storage = proxyActivities<Pick<Activities, 'judgeUpload' | 'inspect' | 'headSource' | 'verify' | 'publish' | 'discard' | 'recordUndelivered'>>({
   startToCloseTimeout: '5 min',
   // The worker heartbeats for them (worker/liveness.ts): a killed worker costs 30 s, not 5 min.
   heartbeatTimeout: LIVENESS_TIMEOUT,

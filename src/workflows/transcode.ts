@@ -18,13 +18,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { InspectResult, RunFacts, UploadJudgement } from '../activities/index.js';
+import type { InspectResult, NotifyPlan, PublishDetails, RunFacts, UploadJudgement } from '../activities/index.js';
 import { planLadder } from '../domain/ladder.js';
-import { streamPrefix } from '../domain/layout.js';
+import { JOB_RECORD, streamPrefix } from '../domain/layout.js';
 import { formatOciUri } from '../domain/oci-uri.js';
 import type { Plan, TranscodeRequest } from '../domain/types.js';
 import type { TranscodeMemo, TranscodeResult } from './definitions.js';
 import { jobProgressSignal, progressQuery, SEARCH_ATTRIBUTES } from './definitions.js';
+import { notifyOutcome, redactTarget, runSummary, type SummaryParts } from './notify.js';
 import { housekeeping, jobControl, storage } from './proxies.js';
 import { count, runJobs } from './run-jobs.js';
 import { RunState } from './run-state.js';
@@ -113,6 +114,10 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
   let thePlan: Plan | undefined;
   let result: TranscodeResult | undefined;
   let failure: unknown;
+  let notifyPlan: NotifyPlan | undefined;
+  let details: PublishDetails | undefined;
+  /** job.json, once this run wrote it (the notification links it, undelivered ones are added to it). */
+  let record: string | undefined;
   const facts = (): RunFacts => {
     const f: RunFacts = { workflow: { id: info.workflowId, runId: info.runId }, timings: run.timings(), attempts: { ...run.attempts } };
     if (inspected) f.sizeBytes = inspected.size;
@@ -123,6 +128,7 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
     result = await work.run(async () => {
       // Which upload is this run about? The source says, not the event that started it.
       const judged = await storage.judgeUpload(request);
+      notifyPlan = judged.notify;
       if (judged.etag !== undefined && judged.published) {
         uploads.settled = { outcome: 'duplicate', etag: judged.etag, reason: `eTag ${judged.etag} is published already (${judged.published.record})` };
         return alreadyPublished(request, judged.etag, judged.published);
@@ -157,6 +163,8 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
         uploads.supersededBy = published.etag;
         throw new CancelledFailure(`superseded by eTag ${published.etag}`);
       }
+      record = published.record;
+      details = published.details;
       // Best effort: older versions' media are only garbage now; a failure here is logged, never fatal.
       await CancellationScope.nonCancellable(() => housekeeping.pruneVersions({ source, dest, plan: p })).catch((error: unknown) => {
         log.warn('could not remove older versions; they are unreferenced and can be deleted by hand', { stage: 'publishing', error: String(error) });
@@ -196,6 +204,7 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
     if (uploads.current === undefined && uploads.settled === undefined) uploads.settled = { outcome: 'started', reason: `the run failed: ${failure instanceof Error ? failure.message : 'unknown failure'}` };
   }
 
+  let outcome = 'completed' as SummaryParts['outcome'];
   // Cleanup always runs to the end, also when the run was cancelled.
   await CancellationScope.nonCancellable(async () => {
     run.setStage('cleaning-up');
@@ -207,21 +216,37 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
       log.error('could not delete every job; the janitor will find them by their tags', { stage: 'cleaning-up', error: String(error) });
     }
     if (failure === undefined) return;
-    const outcome = uploads.supersededBy !== undefined ? 'superseded' : isCancellation(failure) ? 'canceled' : 'failed';
+    outcome = uploads.supersededBy !== undefined ? 'superseded' : isCancellation(failure) ? 'canceled' : 'failed';
     run.error = outcome === 'failed' ? (failure instanceof Error ? failure.message : 'unknown failure') : outcome;
     // A request too broken to name a destination gets no record; anything else does, bad input included.
     if (failure instanceof ApplicationFailure && failure.type === 'InvalidRequest') return;
     const dest = inspected?.settings.dest ?? request.dest;
     try {
       const source = { ...request.source, ...(run.etag ? { etag: run.etag } : {}) };
-      await storage.discard({ source, ...(dest ? { dest } : {}), plan: thePlan, outcome, error: run.error, facts: facts() });
+      const discarded = await storage.discard({ source, ...(dest ? { dest } : {}), plan: thePlan, outcome, error: run.error, facts: facts() });
+      if (discarded.recordWritten && inspected) record = streamPrefix(inspected.settings.dest, object) + JOB_RECORD;
     } catch (error) {
       log.error('could not discard partial outputs', { stage: 'cleaning-up', error: String(error) });
     }
   });
 
+  // A duplicate was notified by the run that published it.
+  if (notifyPlan && result?.outcome !== 'duplicate') {
+    const plan = notifyPlan;
+    const dest = inspected?.settings.dest;
+    const summary = runSummary({
+      workflowId: info.workflowId, runId: info.runId, outcome, source: { ...request.source, ...(run.etag ? { etag: run.etag } : {}) },
+      dest, version: thePlan?.version, error: outcome === 'failed' ? run.error : undefined, supersededBy: uploads.supersededBy,
+      durationSec: thePlan?.durationSec, timings: run.timings(), outputs: { ...result, record }, details,
+    });
+    run.setStage('notifying', { targets: plan.targets.map((t) => redactTarget(t.target)) });
+    const recordAt = dest && record ? { dest, sourceObject: object } : undefined;
+    await CancellationScope.nonCancellable(() => notifyOutcome(plan, summary, recordAt));
+  }
+
   // Answers to upload events that are still being made must reach their starters before the run ends
-  // (also when the run was cancelled: the wait itself must not be).
+  // (also when the run was cancelled: the wait itself must not be). A newer upload may also arrive while
+  // the run notifies: it is answered 'superseding', and this run continues as new with it.
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   const newer = uploads.supersededBy;
   if (newer !== undefined) {

@@ -17,8 +17,11 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunction } from '../../scripts/build-fn.js';
 import { createOciAdapters, type PlacementMiss } from '../../src/adapters/oci/index.js';
+import { createOciTopicPublisher } from '../../src/adapters/oci/notifications.js';
 import { createOciObjectStore, type OciObjectStore } from '../../src/adapters/oci/object-store.js';
 import { loadConfig } from '../../src/config.js';
+import { notifySenders, type NotifySenders } from '../../src/notify/index.js';
+import { notificationSchema } from '../../src/notify/payload.js';
 import { createWorker, type TranscodeWorkers } from '../../src/worker/create-worker.js';
 import type { TranscodeResult } from '../../src/workflows/definitions.js';
 import { launchBrowser } from '../helpers/browser.js';
@@ -52,6 +55,9 @@ let fn: FnHost;
 let browser: Browser;
 let player: StaticServer;
 const misses: PlacementMiss[] = [];
+/** The OCI Notifications topic every run's outcome is published to. */
+let topicId: string;
+let notify: NotifySenders;
 
 /** The original's sample event, with our bucket, the stand-in's namespace and the upload's name and eTag. */
 function eventFor(object: string, etag: string): SampleEvent {
@@ -123,7 +129,9 @@ beforeAll(async () => {
   const built = await buildFunction(join(tmp, 'fn/'));
   temporal = await startTemporal();
   standIn = await startOciStandIn({ buckets: ['media-in', 'media-out'], images: standInImages() });
+  topicId = standIn.notifications.createTopic('transcode-events', standIn.compartmentId);
   const workerEnv = {
+    OCI_TRANSCODE_NOTIFY: `ons:${topicId}`,
     ...standIn.workerEnv(standIn.createApiKey()),
     OCI_TRANSCODE_MODE: 'oci',
     OCI_TRANSCODE_TASK_QUEUE: taskQueue,
@@ -135,6 +143,7 @@ beforeAll(async () => {
   };
   const config = loadConfig(workerEnv);
   const adapters = createOciAdapters(workerEnv, { onPlacementMiss: (miss) => misses.push(miss) });
+  notify = notifySenders(config, workerEnv, (oci) => createOciTopicPublisher(oci, workerEnv));
   store = adapters.store as OciObjectStore;
   uploader = createOciObjectStore(standIn.workerEnv(standIn.createApiKey({ groups: [ADMIN_GROUP] })));
   worker = await createWorker({
@@ -144,6 +153,7 @@ beforeAll(async () => {
     store: adapters.store,
     jobs: adapters.jobs,
     transcoderEnv: { OCI_TRANSCODE_OCI_RETRY_BASE_MS: '100' },
+    notify,
     workflowBundle: await workflowBundle(),
     shutdownGraceTimeMs: 500,
   });
@@ -175,6 +185,7 @@ afterAll(async () => {
   await fn?.stop();
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await running;
+  notify?.close();
   await store?.close();
   await uploader?.close();
   await standIn?.stop();
@@ -196,6 +207,13 @@ describe('OCI path end to end (stand-in)', () => {
       const report = await play(browser, player, { engine, manifest, targetSec: 1.5 });
       expect(report.ok, JSON.stringify({ engine, reason: report.reason, errors: report.errors, console: report.console.slice(0, 5) })).toBe(true);
     }
+
+    // The outcome, published to the topic by the worker with its own signed request.
+    const published = standIn.notifications.messages(topicId).map((m) => notificationSchema.parse(JSON.parse(m.body)));
+    expect(published.filter((n) => n.source.object === object)).toMatchObject([
+      { outcome: 'completed', source: { etag: result.etag }, outputs: { masters: { hls: `oci://${standIn.namespace}/media-out/${result.hls!}` } } },
+    ]);
+    expect(standIn.requests.filter((r) => r.operation === 'PublishMessage').map((r) => [r.status, r.principal?.kind])).toEqual([[200, 'user']]);
 
     await noLeftovers();
     everyRequestVerified();

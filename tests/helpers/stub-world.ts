@@ -7,7 +7,8 @@ import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities/index.js';
-import { resolveSettings, validateRequest } from '../../src/activities/settings.js';
+import { resolveNotify, resolveSettings, validateRequest } from '../../src/activities/settings.js';
+import type { RecordUndeliveredInput } from '../../src/activities/types.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { planLadder } from '../../src/domain/ladder.js';
 import { JOB_RECORD, streamPrefix, versionFolder } from '../../src/domain/layout.js';
@@ -121,6 +122,8 @@ export class StubWorld {
   /** The published job.json per stream: the eTag it records. */
   readonly published = new Map<string, string>();
   readonly discarded: { object: string; outcome: string }[] = [];
+  /** What recordUndelivered was asked to add to job.json. */
+  readonly undelivered: RecordUndeliveredInput[] = [];
   readonly calls: string[] = [];
   readonly gates = { inspect: new Gate(), publish: new Gate(), judge: new Gate() };
   readonly runner = new FakeJobRunner();
@@ -151,8 +154,10 @@ export class StubWorld {
         const dest = resolveSettings(request, this.config).dest;
         const prefix = streamPrefix(dest, source.object);
         const published = etag !== undefined && this.published.get(prefix) === etag;
+        const notify = resolveNotify(validateRequest(request), this.config);
         return log('judgeUpload', {
           ...(etag ? { etag } : {}),
+          ...(notify ? { notify } : {}),
           ...(published ? { published: { version: versionFolder(etag), bucket: dest.bucket, streamPrefix: prefix, record: prefix + JOB_RECORD, renditions: ['360p', 'audio'], durationSec: 10 } } : {}),
         });
       },
@@ -170,9 +175,17 @@ export class StubWorld {
         if (now && now !== input.source.etag) return log('publish', { status: 'superseded' as const, etag: now });
         const prefix = streamPrefix(input.dest, input.source.object);
         this.published.set(prefix, input.source.etag);
-        return log('publish', { status: 'published' as const, record: prefix + JOB_RECORD, hls: `${prefix}master.m3u8`, renditions: input.plan.video.map((v) => v.id) });
+        const rows = input.plan.video.map((v) => ({ id: v.id, kind: 'video' as const, codecs: 'avc1.64001f', width: v.width, height: v.height, averageBitrate: v.bitrate, peakBitrate: v.maxrate, segments: 3, durationSec: 10 }));
+        return log('publish', {
+          status: 'published' as const, record: prefix + JOB_RECORD, hls: `${prefix}master.m3u8`, renditions: input.plan.video.map((v) => v.id),
+          details: { renditions: rows, poster: `${prefix}${input.plan.version}/poster.jpg` },
+        });
       },
       pruneVersions: () => (this.failPrune ? Promise.reject(new Error('stub: storage down')) : Promise.resolve(log('pruneVersions', { removedVersions: [] }))),
+      recordUndelivered: (input) => {
+        this.undelivered.push(input);
+        return Promise.resolve(log('recordUndelivered', { recorded: true }));
+      },
       discard: (input) => {
         this.discarded.push({ object: input.source.object, outcome: input.outcome });
         return Promise.resolve(log('discard', { removedObjects: 0, recordWritten: input.outcome !== 'superseded' }));

@@ -2,7 +2,7 @@
 // until cleared), slow or capacity-starved creates, instances that fail after they were accepted,
 // crashing containers, and the service's own timing: how long CREATING lasts, how long a DELETED record
 // stays readable, how far listings lag behind.
-export type Service = 'objectstorage' | 'containerinstances' | 'secrets';
+export type Service = 'objectstorage' | 'containerinstances' | 'secrets' | 'notifications';
 
 export interface FaultRule {
   service?: Service;

@@ -12,6 +12,7 @@ import type { ImageSpec } from './containers.js';
 import { Faults, LOST, type Service } from './faults.js';
 import { ApiError, newRequestId, readBody, sendError, type Call } from './http.js';
 import { KeyRing, makeApiKey, ocid, type ApiKey } from './keys.js';
+import { NotificationsService } from './notifications.js';
 import { ObjectStorageService } from './object-storage.js';
 import { SecretsService } from './secrets.js';
 import { verifyRequest, type Principal } from './signature.js';
@@ -53,7 +54,7 @@ export interface Stats {
   byOperation: Record<string, number>;
 }
 
-const PREFIX: Record<string, Service> = { '20210415': 'containerinstances', '20190301': 'secrets' };
+const PREFIX: Record<string, Service> = { '20210415': 'containerinstances', '20190301': 'secrets', '20181201': 'notifications' };
 
 export class OciStandIn {
   readonly namespace: string;
@@ -75,6 +76,8 @@ export class OciStandIn {
   readonly objectStorage: ObjectStorageService;
   readonly containerInstances: ContainerInstancesService;
   readonly secrets = new SecretsService();
+  /** OCI Notifications topics and what was published to them (notifications.ts). */
+  readonly notifications: NotificationsService;
   readonly iam: StandInIam;
   readonly stats: Stats = { verified: 0, rejected: 0, unsignedAllowed: 0, byOperation: {} };
   readonly requests: RequestRecord[] = [];
@@ -86,6 +89,7 @@ export class OciStandIn {
     this.region = options.region ?? 'eu-frankfurt-1';
     this.availabilityDomains = options.availabilityDomains ?? ['Uocm:EU-FRANKFURT-1-AD-1', 'Uocm:EU-FRANKFURT-1-AD-2', 'Uocm:EU-FRANKFURT-1-AD-3'];
     this.functionId = ocid('fnfunc', this.region);
+    this.notifications = new NotificationsService(this.region);
     this.objectStorage = new ObjectStorageService(this.namespace);
     for (const bucket of options.buckets ?? []) this.objectStorage.createBucket(bucket);
     this.containerInstances = new ContainerInstancesService(
@@ -111,8 +115,8 @@ export class OciStandIn {
       { id: this.repoCompartmentId, name: 'oci-transcode-images', parentId: root.id },
       { id: this.networkCompartmentId, name: 'oci-transcode-network', parentId: root.id },
     ];
-    const { objectStorage, containerInstances, secrets, compartmentId } = this;
-    const world = standInWorld({ objectStorage, containerInstances, secrets, compartmentId, subnets: new Map([[this.subnetId, this.networkCompartmentId]]) });
+    const { objectStorage, containerInstances, secrets, notifications, compartmentId } = this;
+    const world = standInWorld({ objectStorage, containerInstances, secrets, notifications, compartmentId, subnets: new Map([[this.subnetId, this.networkCompartmentId]]) });
     const values = (): Record<string, string> => ({
       '<compartment>': this.compartmentName,
       '<compartment-ocid>': this.compartmentId,
@@ -154,6 +158,7 @@ export class OciStandIn {
       OCI_TRANSCODE_OCI_ENDPOINT_OBJECTSTORAGE: this.origin,
       OCI_TRANSCODE_OCI_ENDPOINT_CONTAINERINSTANCES: this.origin,
       OCI_TRANSCODE_OCI_ENDPOINT_SECRETS: this.origin,
+      OCI_TRANSCODE_OCI_ENDPOINT_NOTIFICATIONS: this.origin,
     };
   }
 
@@ -203,6 +208,7 @@ export class OciStandIn {
     const service = PREFIX[segments[0] ?? ''];
     if (service === 'containerinstances') return { service, route: this.containerInstances.route(method, segments.slice(1), body) };
     if (service === 'secrets') return { service, route: this.secrets.route(method, segments.slice(1)) };
+    if (service === 'notifications') return { service, route: this.notifications.route(method, segments.slice(1)) };
     return { service: 'objectstorage' as const, route: this.objectStorage.route(method, segments) };
   }
 

@@ -17,6 +17,7 @@ export async function dev(): Promise<void> {
     [
       '',
       `Temporal Web UI   ${state.uiUrl}/namespaces/${state.namespace}/workflows`,
+      ...(state.previewUrl ? [`Preview page      ${state.previewUrl}   <- players, thumbnails and the ladder of each run`] : []),
       `Temporal server   ${state.address} (namespace ${state.namespace}, task queue ${state.taskQueue})`,
       `Source bucket     ${sources}   <- drop media files here, or: npx oci-transcode run <file>`,
       `Outputs           ${bucketDir(paths, config.destBucket)}`,

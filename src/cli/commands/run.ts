@@ -1,6 +1,7 @@
 // `oci-transcode run <file>`: the one-shot for a new user. Starts the stack if needed, uploads the
 // file into the source bucket (the watcher's event starts the run, as in the cloud), follows the
 // run with a progress bar and prints where the outputs and the run's Web UI page are.
+import { jobId } from '../../api/ids.js';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { loadConfig, type Config } from '../../config.js';
@@ -104,7 +105,8 @@ async function uploadAndFollow(c: RunContext): Promise<RunOutcome> {
   if (outcome.status !== 'COMPLETED') {
     throw new CliError(`run ${outcome.status.toLowerCase()}: ${outcome.reason ?? 'no reason given'}\n  Web UI: ${page}`);
   }
-  console.log(['Published:', ...describeOutputs(config, outcome.result as TranscodeResult), `Web UI: ${page}`].join('\n'));
+  const preview = link.state.previewUrl ? [`Preview: ${link.state.previewUrl}#/runs/${jobId({ workflowId, runId: outcome.runId })}`] : [];
+  console.log(['Published:', ...describeOutputs(config, outcome.result as TranscodeResult), ...preview, `Web UI: ${page}`].join('\n'));
   return outcome;
 }
 

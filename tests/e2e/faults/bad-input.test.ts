@@ -79,6 +79,7 @@ beforeAll(async () => {
     OCI_TRANSCODE_DATA_DIR: join(root, 'data'),
     OCI_TRANSCODE_DEV_PORT: String(await freePort()),
     OCI_TRANSCODE_DEV_UI_PORT: String(await freePort()),
+    OCI_TRANSCODE_DEV_PREVIEW_PORT: String(await freePort()),
     OCI_TRANSCODE_JOB_POLL_SEC: '0.25',
     OCI_TRANSCODE_JOB_BACKOFF_SEC: '0.2',
     // Our own outputs land in a bucket that is also a source.

@@ -23,7 +23,7 @@ for (const target of ['store', 'jobs'] as const) {
   if (mine.length) installFreezes(adapters[target], mine, (f) => marker(f.rule.name));
 }
 const worker = await createWorker({
-  connection, namespace, config, store: adapters.store, jobs: adapters.jobs, transcoderEnv: adapters.transcoderEnv,
+  connection, namespace, config, store: adapters.store, jobs: adapters.jobs, transcoderEnv: adapters.transcoderEnv, notify: adapters.notify,
   workflowBundle: { code: readFileSync(process.env.WORKFLOW_BUNDLE!, 'utf8') }, shutdownGraceTimeMs: 500,
 });
 console.error(`fault-test worker ${process.pid} ready on ${config.taskQueue}`);

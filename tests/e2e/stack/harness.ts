@@ -26,6 +26,7 @@ export interface StackEnv {
   env: NodeJS.ProcessEnv;
   port: number;
   uiPort: number;
+  previewPort: number;
   /** Runs `oci-transcode <args>` to the end. */
   cli(args: string[], timeoutMs?: number): Promise<Outcome>;
   /** Starts `oci-transcode <args>` and returns at once; `done` resolves when it exits. */
@@ -50,13 +51,14 @@ function collect(child: ChildProcess): Promise<Outcome> {
 
 export async function createStackEnv(): Promise<StackEnv> {
   const dataDir = await mkdtemp(join(tmpdir(), 'oci-transcode-e2e-'));
-  const [port, uiPort] = [await freePort(), await freePort()];
+  const [port, uiPort, previewPort] = [await freePort(), await freePort(), await freePort()];
   const temporalBin = findTemporalBin();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     OCI_TRANSCODE_DATA_DIR: dataDir,
     OCI_TRANSCODE_DEV_PORT: String(port),
     OCI_TRANSCODE_DEV_UI_PORT: String(uiPort),
+    OCI_TRANSCODE_DEV_PREVIEW_PORT: String(previewPort),
     OCI_TRANSCODE_TEMPORAL_BIN: temporalBin,
     // Quick job polls keep tiny-clip runs short.
     OCI_TRANSCODE_JOB_POLL_SEC: '0.5',
@@ -93,6 +95,7 @@ export async function createStackEnv(): Promise<StackEnv> {
     env,
     port,
     uiPort,
+    previewPort,
     cli,
     spawnCli,
     async temporal(args) {

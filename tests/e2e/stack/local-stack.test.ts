@@ -42,6 +42,14 @@ describe('oci-transcode run', () => {
     }
     const page = WEB_UI_LINE.exec(result.stdout)?.[1];
     expect(page).toContain(`:${stack.uiPort}/namespaces/default/workflows/${encodeURIComponent(idOf('tiny.mp4'))}/`);
+    // The preview page of the run, served by the stack (its player and facts: tests/e2e/preview.test.ts).
+    const preview = /^Preview: (\S+)$/m.exec(result.stdout)?.[1];
+    expect(preview).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${stack.previewPort}/preview/#/runs/[A-Za-z0-9_-]+\\.[0-9a-f-]{36}$`));
+    const [pageUrl, job] = preview!.split('#/runs/') as [string, string];
+    const runId = job.split('.')[1];
+    const detail = await fetch(new URL(`data/runs/${job}`, pageUrl));
+    expect(detail.status).toBe(200);
+    expect(await detail.json()).toMatchObject({ run: { runId }, media: { hls: expect.stringMatching(/master\.m3u8$/) as string } });
     expect(result.stdout).toMatch(/npx oci-transcode stop/);
     expect(await stack.leftoverJobs()).toEqual([]);
   });

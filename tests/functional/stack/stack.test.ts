@@ -24,7 +24,7 @@ let stack: RunningStack | undefined;
 const lines: string[] = [];
 
 const configFor = async (dataDir: string): Promise<Config> =>
-  loadConfig({ OCI_TRANSCODE_DATA_DIR: dataDir, OCI_TRANSCODE_DEV_PORT: String(await freePort()), OCI_TRANSCODE_DEV_UI_PORT: String(await freePort()), OCI_TRANSCODE_JOB_POLL_SEC: '0.5' });
+  loadConfig({ OCI_TRANSCODE_DATA_DIR: dataDir, OCI_TRANSCODE_DEV_PORT: String(await freePort()), OCI_TRANSCODE_DEV_UI_PORT: String(await freePort()), OCI_TRANSCODE_DEV_PREVIEW_PORT: String(await freePort()), OCI_TRANSCODE_JOB_POLL_SEC: '0.5' });
 
 async function journal(dataDir: string): Promise<{ object: string; etag: string; outcome: string; eventID: string }[]> {
   const text = await readFile(join(dataDir, 'events.jsonl'), 'utf8').catch(() => '');

@@ -22,6 +22,7 @@ export interface World {
   workRequestCompartment(id: string): string | undefined;
   secretCompartment(secretId: string): string | undefined;
   subnetCompartment(subnetId: string): string | undefined;
+  topicCompartment(topicId: string): string | undefined;
 }
 
 export interface RequestFacts {
@@ -55,6 +56,7 @@ export const OPERATION_SOURCES: Record<string, 'checked' | 'unconfirmed'> = {
   GetWorkRequest: 'unconfirmed',
   ListWorkRequestErrors: 'checked',
   GetSecretBundle: 'unconfirmed',
+  PublishMessage: 'checked',
   PullImage: 'unconfirmed',
   InvokeFunction: 'unconfirmed',
 };
@@ -173,6 +175,12 @@ export function requirementsFor(service: string, facts: RequestFacts, world: Wor
     const secretId = facts.segments[2];
     const compartmentId = secretId ? world.secretCompartment(secretId) : undefined;
     return compartmentId && secretId ? [{ permission: 'SECRET_BUNDLE_READ', compartmentId, vars: { 'target.secret.id': secretId } }] : undefined;
+  }
+  if (service === 'notifications' && facts.operation === 'PublishMessage') {
+    // Oracle's "Details for Notifications": PublishMessage needs ONS_TOPIC_PUBLISH (use ons-topics); only general variables.
+    const topicId = facts.segments[2];
+    const compartmentId = topicId ? world.topicCompartment(topicId) : undefined;
+    return compartmentId ? [{ permission: 'ONS_TOPIC_PUBLISH', compartmentId, vars: {} }] : undefined;
   }
   return undefined;
 }

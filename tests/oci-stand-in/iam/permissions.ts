@@ -2,7 +2,7 @@
 // inspect < read < use < manage), for the resource types this project's policies and operations touch,
 // and the aggregate families. Sources: "Container Instances IAM Policies" (checked), "Details for Object
 // Storage" (checked in part), "Details for the Core Services" (vnics, subnets: as remembered), Vault,
-// Container Registry, Functions (resource types checked, verb tables as remembered). What could not be
+// Container Registry, Functions (resource types checked, verb tables as remembered), "Details for Notifications" (checked). What could not be
 // checked is listed in deploy/oci-policies.yaml under `unconfirmed`, and in docs/deploy-oci.md §6.
 import type { Verb } from './grammar.js';
 
@@ -60,6 +60,9 @@ const INCREMENTS: Record<string, Increments> = {
   'fn-app': { inspect: ['FN_APP_LIST'], read: ['FN_APP_READ'], use: [], manage: ['FN_APP_CREATE', 'FN_APP_UPDATE', 'FN_APP_DELETE', 'FN_APP_MOVE'] },
   'fn-function': { inspect: ['FN_FUNCTION_LIST'], read: ['FN_FUNCTION_READ'], use: [], manage: ['FN_FUNCTION_CREATE', 'FN_FUNCTION_UPDATE', 'FN_FUNCTION_DELETE'] },
   'fn-invocation': { inspect: [], read: [], use: ['FN_INVOCATION'], manage: [] },
+  // "Details for Notifications" (checked): use adds publishing and subscribing.
+  'ons-topics': { inspect: ['ONS_TOPIC_INSPECT'], read: ['ONS_TOPIC_READ'], use: ['ONS_TOPIC_PUBLISH', 'ONS_TOPIC_SUBSCRIBE'], manage: ['ONS_TOPIC_CREATE', 'ONS_TOPIC_MOVE', 'ONS_TOPIC_UPDATE', 'ONS_TOPIC_DELETE'] },
+  'ons-subscriptions': { inspect: ['ONS_SUBSCRIPTION_INSPECT'], read: [], use: [], manage: ['ONS_SUBSCRIPTION_MOVE', 'ONS_TOPIC_SUBSCRIBE'] },
 };
 
 /** Aggregate resource types: the same verb on each member. `all-resources` is every type. */
@@ -68,6 +71,7 @@ const FAMILIES: Record<string, readonly string[]> = {
   'compute-container-family': ['compute-container-instances', 'compute-containers'],
   'secret-family': ['secrets', 'secret-versions', 'secret-bundles'],
   'functions-family': ['fn-app', 'fn-function', 'fn-invocation'],
+  'ons-family': ['ons-topics', 'ons-subscriptions'],
   'all-resources': Object.keys(INCREMENTS),
 };
 

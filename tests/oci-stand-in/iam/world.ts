@@ -1,6 +1,7 @@
 // The stand-in's resources as IAM sees them: which compartment each bucket, instance, container, work
 // request, secret and subnet is in. Read from the services' public maps, never changing them.
 import type { ContainerInstancesService } from '../container-instances.js';
+import type { NotificationsService } from '../notifications.js';
 import type { ObjectStorageService } from '../object-storage.js';
 import type { SecretsService } from '../secrets.js';
 import type { World } from './operations.js';
@@ -9,6 +10,7 @@ export interface WorldSources {
   objectStorage: ObjectStorageService;
   containerInstances: ContainerInstancesService;
   secrets: SecretsService;
+  notifications: NotificationsService;
   /** Compartment of the buckets, the secrets and the function. */
   compartmentId: string;
   /** Subnet OCID -> its compartment. */
@@ -28,5 +30,6 @@ export function standInWorld(s: WorldSources): World {
     workRequestCompartment: (id) => [...s.containerInstances.instances.values()].find((i) => i.createWorkRequest === id)?.compartmentId,
     secretCompartment: (id) => (s.secrets.secrets.has(id) ? s.compartmentId : undefined),
     subnetCompartment: (id) => s.subnets.get(id),
+    topicCompartment: (id) => s.notifications.topics.get(id)?.compartmentId,
   };
 }

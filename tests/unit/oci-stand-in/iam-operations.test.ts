@@ -13,6 +13,7 @@ const world: World = {
   workRequestCompartment: (id) => (id === 'wr1' ? 'C' : undefined),
   secretCompartment: (id) => (id === 'sec1' ? 'C' : undefined),
   subnetCompartment: (id) => (id === 'sub1' ? 'NET' : undefined),
+  topicCompartment: (id) => (id === 'topic1' ? 'C' : undefined),
 };
 
 const facts = (operation: string, path: string, body: unknown = undefined, query = ''): RequestFacts => ({
@@ -105,8 +106,13 @@ describe('secrets, images, and coverage', () => {
     ]);
   });
 
+  it('asks ONS_TOPIC_PUBLISH in the topic\'s compartment to publish, and leaves an unknown topic to the service', () => {
+    expect(perms('notifications', facts('PublishMessage', '/20181201/topics/topic1/messages'))).toEqual(['ONS_TOPIC_PUBLISH@C']);
+    expect(requirementsFor('notifications', facts('PublishMessage', '/20181201/topics/nope/messages'), world)).toBeUndefined();
+  });
+
   it('knows the permissions of every operation the stand-in serves', () => {
-    const served = ['object-storage', 'container-instances', 'secrets'].flatMap((f) =>
+    const served = ['object-storage', 'container-instances', 'secrets', 'notifications'].flatMap((f) =>
       [...readFileSync(new URL(`../../oci-stand-in/${f}.ts`, import.meta.url), 'utf8').matchAll(/operation: '(\w+)'/g)].map((m) => m[1]!),
     );
     expect(served.length).toBeGreaterThan(15);
