@@ -8,6 +8,9 @@ const OCI_FUNCTIONAL = 'tests/functional/oci/**/*.test.ts';
 export default defineConfig({
   test: {
     reporters: ['default', './tests/reporters/slowest.ts'],
+    // Two files at a time (vitest's default on two cores is one): most functional files wait on a Temporal
+    // server, a timer or a child process rather than on the CPU. The e2e files still run one at a time.
+    maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'functional', include: ['tests/functional/**/*.test.ts'], exclude: [OCI_FUNCTIONAL], ...functional } },
