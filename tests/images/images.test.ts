@@ -186,6 +186,9 @@ describe.skipIf(!podman)('images built and run as OCI runs them', () => {
         expect(sums, tag).not.toContain(digest);
       }
     }
+    // The worker image also serves the job API (docs/deploy-oci.md §8): the whole CLI is in it.
+    const api = await engine(['run', '--rm', ...RUN_FLAGS, '--entrypoint', 'node', TEST_IMAGES.worker, '/app/bin/oci-transcode.js', 'api', '--help']);
+    expect(api.stdout).toContain('/openapi.json');
   });
 
   it('function image: answers the Fn agent on its socket, and ignores an event from a bucket that is not a source', async () => {
