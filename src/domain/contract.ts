@@ -79,6 +79,8 @@ export const audioRenditionSchema = z.object({
   bitrate: z.number().int().positive(),
   channels: z.number().int().min(1).max(8),
   sampleRate: z.number().int().positive(),
+  /** The source stream's own declared duration, when it declares one: outputs are judged by it. */
+  durationSec: z.number().positive().optional(),
 });
 
 /** One transcoder run: a subset of the plan's renditions. */
@@ -99,6 +101,8 @@ export const planSchema = z
     audio: audioRenditionSchema.optional(),
     /** The source duration the plan was made for, to check outputs against. */
     durationSec: z.number().positive(),
+    /** The source video stream's own declared duration, when it declares one (the container's may be longer). */
+    videoDurationSec: z.number().positive().optional(),
     /** Folder under the stream prefix that holds this version's media (see domain/layout). */
     version: id,
     jobs: z.array(jobSpecSchema).min(1),

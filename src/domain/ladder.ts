@@ -169,9 +169,10 @@ function planVideo(video: VideoProbe, probe: SourceProbe, preset: PresetName, fp
 function planAudio(probe: SourceProbe, preset: PresetName): AudioRendition | undefined {
   const audio = probe.audio;
   if (!audio) return undefined;
-  if (preset === 'seed') return { id: 'audio', bitrate: 128_000, channels: 1, sampleRate: 44_100 };
+  const declared = audio.durationSec ? { durationSec: audio.durationSec } : {};
+  if (preset === 'seed') return { id: 'audio', bitrate: 128_000, channels: 1, sampleRate: 44_100, ...declared };
   const channels = Math.min(2, Math.max(1, audio.channels || 2));
-  return { id: 'audio', bitrate: channels === 1 ? 64_000 : 128_000, channels, sampleRate: 48_000 };
+  return { id: 'audio', bitrate: channels === 1 ? 64_000 : 128_000, channels, sampleRate: 48_000, ...declared };
 }
 
 function planJobs(parallelism: Parallelism, video: VideoRendition[], audio: boolean): JobSpec[] {
@@ -207,6 +208,7 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
     video,
     ...(audio ? { audio } : {}),
     durationSec: probe.durationSec,
+    ...(video.length > 0 && probe.video?.durationSec ? { videoDurationSec: probe.video.durationSec } : {}),
     version: versionFolder(options.etag),
     jobs: planJobs(options.parallelism ?? 'single', video, audio !== undefined),
   };

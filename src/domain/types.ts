@@ -30,6 +30,8 @@ import type { DestRef, PresetName, SegmentFormat, SourceRef, StreamFormat } from
 export interface VideoProbe {
   index: number;
   codec: string;
+  /** The stream's own declared duration (absent when the container declares none per stream). */
+  durationSec?: number;
   profile?: string;
   pixFmt: string;
   bitDepth: number;
@@ -54,6 +56,8 @@ export interface VideoProbe {
 export interface AudioProbe {
   index: number;
   codec: string;
+  /** The stream's own declared duration: an audio or subtitle track may outlast the video. */
+  durationSec?: number;
   channels: number;
   channelLayout?: string;
   sampleRate: number;

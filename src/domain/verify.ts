@@ -47,9 +47,19 @@ type Segmented = Pick<RenditionMeta, 'timescale' | 'segments'>;
 const starts = (r: Segmented): number[] => r.segments.map((s) => (r.timescale > 0 ? s.start / r.timescale : Number.NaN));
 const totalSeconds = (r: Segmented): number => r.segments.reduce((sum, s) => sum + segmentSeconds(r.timescale, s), 0);
 
+/**
+ * How long a rendition should last: its source stream's own declared duration, else the container's.
+ * A file whose audio or subtitle outlasts its video is valid; judging the video by the container's
+ * duration would call it truncated.
+ */
+export function expectedDurationSec(plan: Pick<Plan, 'durationSec' | 'videoDurationSec' | 'audio'>, r: Pick<RenditionMeta, 'id' | 'kind'>): number {
+  const declared = r.kind === 'video' ? plan.videoDurationSec : plan.audio?.id === r.id ? plan.audio.durationSec : undefined;
+  return declared ?? plan.durationSec;
+}
+
 export function verifyOutputs(input: VerifyInput): Problem[] {
   const { plan, files } = input;
-  const probe = input.probeDurationSec ?? plan.durationSec;
+  const expected = (r: RenditionMeta): number => (input.probeDurationSec === undefined ? expectedDurationSec(plan, r) : input.probeDurationSec);
   const tolerance = input.toleranceSec ?? DEFAULT_TOLERANCE_SEC;
   const objects = new Map(input.listing.map((o) => [o.name, o]));
   const problems: Problem[] = [];
@@ -107,6 +117,7 @@ export function verifyOutputs(input: VerifyInput): Problem[] {
     if (r.segments.length === 0) add('no-segments', `rendition ${r.id} has no segments`);
     for (const s of r.segments) present(s.uri, 'segment', s.bytes);
     const total = totalSeconds(r);
+    const probe = expected(r);
     if (Math.abs(total - probe) > tolerance) add('duration-mismatch', `rendition ${r.id} segments last ${total.toFixed(3)} s, the source ${probe.toFixed(3)} s (tolerance ${tolerance} s)`);
     else if (Math.abs(r.durationSec - probe) > tolerance) add('duration-mismatch', `rendition ${r.id} reports ${r.durationSec.toFixed(3)} s, the source ${probe.toFixed(3)} s (tolerance ${tolerance} s)`);
     const text = input.playlists?.[r.playlist];

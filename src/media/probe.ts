@@ -25,7 +25,7 @@ interface RawStream {
   sample_rate?: string;
   duration?: string;
   disposition?: { default?: number; attached_pic?: number };
-  tags?: { rotate?: string; language?: string };
+  tags?: { rotate?: string; language?: string; DURATION?: string };
   side_data_list?: { side_data_type?: string; rotation?: number }[];
 }
 interface RawProbe {
@@ -41,6 +41,13 @@ const positive = (text: string | undefined): number | undefined => {
   const n = Number(text);
   return text !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
 };
+/** A stream's own declared duration: `duration` (MP4, TS), else Matroska's `DURATION` tag ("00:01:02.500000000"). */
+function streamDuration(s: RawStream): number | undefined {
+  const own = positive(s.duration);
+  if (own) return own;
+  const m = /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(s.tags?.DURATION ?? '');
+  return m ? positive(String(Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]))) : undefined;
+}
 const isLocal = (target: string): boolean => !/^[a-z][a-z0-9+.-]*:\/\//i.test(target);
 
 /** Degrees clockwise, as ffmpeg's autorotate applies them (the display matrix angle is counter-clockwise). */
@@ -64,9 +71,11 @@ function videoOf(s: RawStream): VideoProbe {
   const fps = avg || base;
   const depthFromFormat = Number(/p(\d+)(?:le|be)$/.exec(s.pix_fmt ?? '')?.[1] ?? 0);
   const bitRate = positive(s.bit_rate);
+  const durationSec = streamDuration(s);
   return {
     index: s.index,
     codec: s.codec_name ?? 'unknown',
+    ...(durationSec ? { durationSec } : {}),
     ...(s.profile ? { profile: s.profile } : {}),
     pixFmt: s.pix_fmt ?? 'unknown',
     bitDepth: positive(s.bits_per_raw_sample) ?? (depthFromFormat || 8),
@@ -86,9 +95,11 @@ function videoOf(s: RawStream): VideoProbe {
 function audioOf(s: RawStream): AudioProbe {
   const language = s.tags?.language;
   const bitRate = positive(s.bit_rate);
+  const durationSec = streamDuration(s);
   return {
     index: s.index,
     codec: s.codec_name ?? 'unknown',
+    ...(durationSec ? { durationSec } : {}),
     channels: s.channels ?? 0,
     ...(s.channel_layout ? { channelLayout: s.channel_layout } : {}),
     sampleRate: positive(s.sample_rate) ?? 0,
@@ -161,7 +172,7 @@ export async function probeSource(urlOrPath: string, limits?: Config['limits']):
   const chosenAudio = audios.find((s) => s.disposition?.default) ?? audios[0];
   const audio = chosenAudio ? audioOf(chosenAudio) : undefined;
 
-  const durationSec = positive(format.duration) ?? Math.max(0, ...[...videos, ...audios].map((s) => positive(s.duration) ?? 0));
+  const durationSec = positive(format.duration) ?? Math.max(0, ...[...videos, ...audios].map((s) => streamDuration(s) ?? 0));
   if (!(durationSec > 0)) throw new BadInputError('zero duration: the file holds no playable time');
   const bitRate = positive(format.bit_rate);
 

@@ -8,6 +8,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mediaFolder, mediaPlaylist, posterJpeg, posterPng, renditionsFile, storyboardImage, storyboardVtt } from '../domain/layout.js';
 import { renderMediaPlaylist } from '../domain/manifests/index.js';
+import { expectedDurationSec } from '../domain/verify.js';
 import type { JobSpec, Plan, RenditionMeta, RenditionsFile, SourceProbe, ThumbnailSet } from '../domain/types.js';
 import { BadInputError } from './errors.js';
 import { runEncode, ToolError, variantDir, type EncodeProgress, type EncodeSpec } from './ffmpeg.js';
@@ -140,8 +141,11 @@ async function collectOutputs(o: {
     media.push(...collected.files);
   }
   for (const r of renditions) {
-    if (plan.durationSec - r.durationSec > EARLY_END_SEC) {
-      throw new BadInputError(`the source ends early: its ${r.kind} decodes to ${r.durationSec.toFixed(2)} s of the ${plan.durationSec.toFixed(2)} s its container declares (truncated or damaged)`);
+    // Each stream by its own declared duration: an audio or subtitle track may outlast the video.
+    const declared = expectedDurationSec(plan, r);
+    if (declared - r.durationSec > EARLY_END_SEC) {
+      const whose = declared === plan.durationSec ? 'its container declares' : `its ${r.kind} stream declares`;
+      throw new BadInputError(`the source ends early: its ${r.kind} decodes to ${r.durationSec.toFixed(2)} s of the ${declared.toFixed(2)} s ${whose} (truncated or damaged)`);
     }
   }
 

@@ -77,7 +77,7 @@ function filterGraph(spec: EncodeSpec): string | undefined {
     const pick = t.posterFrame > 0 ? `eq(n,0)+eq(n,${t.posterFrame})` : 'eq(n,0)';
     chains.push(`[poster]select='${pick}',scale=${t.posterWidth}:${t.posterHeight},setsar=1,split=2[png][jpeg]`);
     const b = t.storyboard;
-    if (b) chains.push(`[board]fps=1/${b.intervalSec},scale=${b.tileWidth}:${b.tileHeight},setsar=1,tile=${b.columns}x${b.rows}[sheet]`);
+    if (b) chains.push(`[board]fps=1/${b.intervalSec}:eof_action=pass,scale=${b.tileWidth}:${b.tileHeight},setsar=1,tile=${b.columns}x${b.rows}[sheet]`);
   }
   return chains.join(';');
 }

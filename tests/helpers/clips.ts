@@ -22,6 +22,9 @@ export type ClipKind =
   | 'hevc-10bit'
   | 'vfr';
 
+/** Sources of the catalogue features (issue 12), kept apart from the shapes every suite runs through. */
+export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts';
+
 export interface ClipOptions {
   seconds?: number;
   width?: number;
@@ -38,7 +41,7 @@ const tone = (s: number, layout = 'stereo'): string[] => [
 const x264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '30'];
 const aac = ['-c:a', 'aac', '-b:a', '96k'];
 
-function recipe(kind: ClipKind, o: Required<ClipOptions>): { ext: string; args: string[] } {
+function recipe(kind: ClipKind | FeatureClipKind, o: Required<ClipOptions>): { ext: string; args: string[] } {
   const { seconds: s, width: w, height: h, fps } = o;
   switch (kind) {
     case 'landscape':
@@ -77,6 +80,22 @@ function recipe(kind: ClipKind, o: Required<ClipOptions>): { ext: string; args: 
         args: [...video(w, h, fps, s), ...tone(s), '-vf', `select='lt(t\\,${s / 2})+not(mod(n\\,3))'`, '-fps_mode', 'vfr',
           ...x264, ...aac, '-shortest'],
       };
+    case 'outlasting-tracks':
+      // Valid, and longer than its video: audio lasts 1 s more, a SubRip cue ends 2 s after the video
+      // (Matroska: stream durations come as DURATION tags). The cue file is written by makeClip.
+      return {
+        ext: 'mkv',
+        args: [...video(w, h, fps, s), ...tone(s + 1), '-i', 'SIDE_SRT', '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-c:s', 'srt'],
+      };
+    case 'interlaced-ts':
+      // Broadcast-style: MPEG-2 video, interlaced (top field first, fields from a double-rate source so
+      // each field differs: combing if not deinterlaced), MP2 audio, in MPEG-TS.
+      return {
+        ext: 'ts',
+        args: ['-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=${fps * 2}:duration=${s}`, ...tone(s),
+          '-vf', 'tinterlace=mode=interleave_top,setfield=tff', '-c:v', 'mpeg2video', '-b:v', '3M', '-flags', '+ilme+ildct', '-top', '1',
+          '-c:a', 'mp2', '-f', 'mpegts'],
+      };
   }
 }
 
@@ -96,11 +115,14 @@ async function cached(key: string, ext: string, make: (tmp: string) => Promise<v
 }
 
 /** Absolute path of a generated clip of the given kind (default 4 s, 640x360, 30 fps). */
-export async function makeClip(kind: ClipKind, options: ClipOptions = {}): Promise<string> {
+export async function makeClip(kind: ClipKind | FeatureClipKind, options: ClipOptions = {}): Promise<string> {
   const o = { seconds: 4, width: 640, height: 360, fps: 30, ...options };
   const { ext, args } = recipe(kind, o);
   return cached(JSON.stringify({ kind, o, args }), ext, async (tmp) => {
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, tmp]);
+    const srt = `${tmp}.srt`;
+    if (args.includes('SIDE_SRT')) await writeFile(srt, `1\n00:00:00,500 --> 00:00:${String(o.seconds + 2).padStart(2, '0')},000\nstill talking\n`);
+    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args.map((a) => (a === 'SIDE_SRT' ? srt : a)), tmp]);
+    await rm(srt, { force: true });
     if (kind === 'rotated') {
       const plain = `${tmp}.plain.${ext}`;
       await rename(tmp, plain);

@@ -157,6 +157,14 @@ describe('planLadder: options, jobs, errors', () => {
     expect(() => planLadder(probe({}), { formats: [] })).toThrow(PlanError);
   });
 
+  it('carries each stream\'s own declared duration, so outputs are judged by it', () => {
+    const plan = planLadder(probe({ durationSec: 58 }, { audio: { index: 1, codec: 'aac', channels: 2, sampleRate: 48000, durationSec: 59.5 } }));
+    expect(plan).toMatchObject({ durationSec: 60, videoDurationSec: 58, audio: { durationSec: 59.5 } });
+    const undeclared = planLadder(probe({}));
+    expect(undeclared.videoDurationSec).toBeUndefined();
+    expect(undeclared.audio?.durationSec).toBeUndefined();
+  });
+
   it('names the version folder after the etag', () => {
     expect(planLadder(probe({}), { etag: 'abc' }).version).toBe(versionFolder('abc'));
     expect(planLadder(probe({}), { etag: 'abc' }).version).not.toBe(planLadder(probe({}), { etag: 'abd' }).version);
