@@ -12,6 +12,7 @@ export function planSummary(plan: Plan, attempts: Record<string, number>): NonNu
     video: plan.video.map(({ id, width, height, bitrate }) => ({ id, width, height, bitrate })),
     jobs: plan.jobs.map(({ id, videoIds, audio }) => ({ id, videoIds, audio, attempts: attempts[id] ?? 0 })),
   };
+  if (plan.picture) summary.picture = plan.picture;
   if (plan.audio) summary.audio = { id: plan.audio.id, bitrate: plan.audio.bitrate, channels: plan.audio.channels };
   return summary;
 }

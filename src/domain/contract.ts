@@ -83,6 +83,24 @@ export const audioRenditionSchema = z.object({
   durationSec: z.number().positive().optional(),
 });
 
+/** A frame's field order as a player shows it; `progressive` as a verdict only. */
+export const fieldOrderSchema = z.enum(['tff', 'bff']);
+
+/** Interlacing of a source the stream flags as interlaced: the flag, idet's counts on a sample, the verdict. */
+export const interlaceCheckSchema = z.object({
+  flagged: fieldOrderSchema,
+  /** idet's multi-frame counts on the sample (absent when idet could not run). */
+  idet: z.object({ tff: z.number().int().min(0), bff: z.number().int().min(0), progressive: z.number().int().min(0), undetermined: z.number().int().min(0) }).optional(),
+  verdict: z.enum(['tff', 'bff', 'progressive']),
+});
+
+/** What the picture filters do beyond scaling (src/domain/picture.ts decides; job.json reports it). */
+export const pictureSchema = z.object({
+  interlace: interlaceCheckSchema.optional(),
+  /** bwdif, one output frame per input frame (the frame rate is kept, not doubled). */
+  deinterlace: z.object({ filter: z.literal('bwdif'), fieldOrder: fieldOrderSchema }).optional(),
+});
+
 /** One transcoder run: a subset of the plan's renditions. */
 export const jobSpecSchema = z.object({ id, videoIds: z.array(id), audio: z.boolean(), thumbnails: z.boolean() });
 
@@ -103,6 +121,8 @@ export const planSchema = z
     durationSec: z.number().positive(),
     /** The source video stream's own declared duration, when it declares one (the container's may be longer). */
     videoDurationSec: z.number().positive().optional(),
+    /** Picture processing beyond scaling (deinterlacing), when the source needs it. */
+    picture: pictureSchema.optional(),
     /** Folder under the stream prefix that holds this version's media (see domain/layout). */
     version: id,
     jobs: z.array(jobSpecSchema).min(1),
@@ -113,6 +133,9 @@ export const planSchema = z
 export type VideoRendition = z.infer<typeof videoRenditionSchema>;
 export type AudioRendition = z.infer<typeof audioRenditionSchema>;
 export type JobSpec = z.infer<typeof jobSpecSchema>;
+export type FieldOrder = z.infer<typeof fieldOrderSchema>;
+export type InterlaceCheck = z.infer<typeof interlaceCheckSchema>;
+export type PictureSpec = z.infer<typeof pictureSchema>;
 export type Plan = z.infer<typeof planSchema>;
 
 // ---- what a job writes: renditions.json ----------------------------------------------------------

@@ -1,6 +1,7 @@
 // Source probe + preset -> Plan: which renditions to encode, how, and in which jobs.
 // Pure and deterministic: the workflow runs it too (no Node built-ins, no clock, no randomness).
 import { versionFolder } from './layout.js';
+import { planPicture } from './picture.js';
 import type {
   AudioRendition,
   JobSpec,
@@ -192,7 +193,9 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
   if (!(probe.durationSec > 0)) throw new PlanError(`source duration is ${probe.durationSec} s: nothing to stream`);
   if (!probe.video && !probe.audio) throw new PlanError('source has no decodable video or audio stream');
 
-  const fps = probe.video ? planFps(sourceFps(probe.video)) : 0;
+  const picture = planPicture(probe.video);
+  // An interlaced stream's base rate may be its field rate (H.264 PAFF): deinterlacing keeps the frame rate.
+  const fps = probe.video ? planFps(picture?.deinterlace ? probe.video.fps : sourceFps(probe.video)) : 0;
   const video = probe.video ? planVideo(probe.video, probe, preset, fps) : [];
   const audio = planAudio(probe, preset);
   const gopFrames = video.length === 0 ? 0 : preset === 'seed' ? 48 : Math.max(1, Math.round(GOP_SECONDS * fps));
@@ -209,6 +212,7 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
     ...(audio ? { audio } : {}),
     durationSec: probe.durationSec,
     ...(video.length > 0 && probe.video?.durationSec ? { videoDurationSec: probe.video.durationSec } : {}),
+    ...(picture && video.length > 0 ? { picture } : {}),
     version: versionFolder(options.etag),
     jobs: planJobs(options.parallelism ?? 'single', video, audio !== undefined),
   };

@@ -6,6 +6,9 @@
 // The wire contract (request, plan, renditions.json, transcoder events): zod schemas in contract.ts.
 export type {
   AudioRendition,
+  FieldOrder,
+  InterlaceCheck,
+  PictureSpec,
   DestRef,
   JobSpec,
   Parallelism,
@@ -23,7 +26,7 @@ export type {
   VideoRendition,
 } from './contract.js';
 export { EXIT } from './contract.js';
-import type { DestRef, PresetName, SegmentFormat, SourceRef, StreamFormat } from './contract.js';
+import type { DestRef, InterlaceCheck, PictureSpec, PresetName, SegmentFormat, SourceRef, StreamFormat } from './contract.js';
 
 // ---- probe -------------------------------------------------------------------------------------
 
@@ -51,6 +54,8 @@ export interface VideoProbe {
   /** r_frame_rate: the base rate VFR timestamps sit on (a phone's 30 with dropped frames); absent when unknown. */
   baseFps?: number;
   bitRate?: number;
+  /** Present when the stream flags its frames as interlaced: the flag, idet's counts, the verdict. */
+  interlace?: InterlaceCheck;
 }
 
 export interface AudioProbe {
@@ -98,6 +103,8 @@ export interface JobRecord {
     video: { id: string; width: number; height: number; bitrate: number }[];
     audio?: { id: string; bitrate: number; channels: number };
     jobs: { id: string; videoIds: string[]; audio: boolean; attempts: number }[];
+    /** Deinterlacing done, and the evidence for it. */
+    picture?: PictureSpec;
   };
   renditions?: {
     id: string;

@@ -5,7 +5,8 @@ import type { Config } from '../config.js';
 import type { AudioProbe, SourceProbe, VideoProbe } from '../domain/types.js';
 import { NotFoundError, TransientError } from '../ports.js';
 import { BadInputError } from './errors.js';
-import { probeMedia, ToolError } from './ffprobe.js';
+import { flaggedFieldOrder, judgeInterlace } from '../domain/picture.js';
+import { probeMedia, sampleFields, ToolError } from './ffprobe.js';
 
 interface RawStream {
   index: number;
@@ -13,6 +14,7 @@ interface RawStream {
   codec_name?: string;
   profile?: string;
   pix_fmt?: string;
+  field_order?: string;
   bits_per_raw_sample?: string;
   width?: number;
   height?: number;
@@ -139,7 +141,16 @@ async function unreadable(error: ToolError, target: string): Promise<Error> {
   return new BadInputError(`unreadable container: ${error.message}`);
 }
 
-export async function probeSource(urlOrPath: string, limits?: Config['limits']): Promise<SourceProbe> {
+/** idet's sample: frames from a quarter in (at most a minute), past any slate or black lead-in. */
+const IDET_FRAMES = 200;
+const idetStart = (durationSec: number): number => (durationSec > 10 ? Math.min(60, durationSec / 4) : 0);
+
+export interface ProbeOptions {
+  /** Confirm an interlaced flag with idet on a sample (default true; the transcoder skips it when the plan has decided). */
+  fields?: boolean;
+}
+
+export async function probeSource(urlOrPath: string, limits?: Config['limits'], options: ProbeOptions = {}): Promise<SourceProbe> {
   if (isLocal(urlOrPath)) {
     const size = await stat(urlOrPath).then((s) => s.size, (e: NodeJS.ErrnoException) => {
       throw e.code === 'ENOENT' ? new NotFoundError(`source not found: ${urlOrPath}`) : e;
@@ -169,6 +180,7 @@ export async function probeSource(urlOrPath: string, limits?: Config['limits']):
   }
   const firstVideo = videos[0];
   const video = firstVideo ? videoOf(firstVideo) : undefined;
+  const flagged = flaggedFieldOrder(firstVideo?.field_order);
   const chosenAudio = audios.find((s) => s.disposition?.default) ?? audios[0];
   const audio = chosenAudio ? audioOf(chosenAudio) : undefined;
 
@@ -182,6 +194,10 @@ export async function probeSource(urlOrPath: string, limits?: Config['limits']):
     if (video && (video.displayWidth > limits.maxWidth || video.displayHeight > limits.maxHeight)) {
       throw new BadInputError(`its picture is ${video.displayWidth}x${video.displayHeight}, above the ${limits.maxWidth}x${limits.maxHeight} limit`);
     }
+  }
+  if (video && flagged) {
+    const idet = options.fields === false ? undefined : await sampleFields(urlOrPath, video.index, { startSec: idetStart(durationSec), frames: IDET_FRAMES });
+    video.interlace = judgeInterlace(flagged, idet);
   }
   return {
     formatName,

@@ -88,6 +88,7 @@ export async function encodeJob(
     input: input.path,
     ...(probe.video && video.length ? { videoStream: probe.video.index } : {}),
     ...(audio && probe.audio ? { audioStream: probe.audio.index, audio } : {}),
+    ...(plan.picture?.deinterlace ? { deinterlace: { fieldOrder: plan.picture.deinterlace.fieldOrder } } : {}),
     fps: plan.fps,
     gopFrames: plan.gopFrames,
     segmentSeconds: plan.segmentSeconds,

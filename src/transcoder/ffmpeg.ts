@@ -28,6 +28,8 @@ export interface EncodeSpec {
   /** Cut target: segments end on the first keyframe at or after each multiple of it. */
   segmentSeconds: number;
   segmentFormat: SegmentFormat;
+  /** Deinterlace before anything else (bwdif, one frame per frame, the given field order). */
+  deinterlace?: { fieldOrder: 'tff' | 'bff' };
   video: Pick<VideoRendition, 'width' | 'height' | 'bitrate' | 'maxrate' | 'bufsize' | 'profile' | 'level'>[];
   audio?: { bitrate: number; channels: number; sampleRate: number };
   /** Variant i (videos in order, then audio) lands in variantDir(outDir, i). */
@@ -66,7 +68,9 @@ function filterGraph(spec: EncodeSpec): string | undefined {
   if (t) branches.push('poster');
   if (t?.storyboard) branches.push('board');
   // One decode, one frame-rate conversion (which also makes VFR constant), then a branch per output.
-  const chains = [`[0:${spec.videoStream}]fps=${rate(spec.fps)},split=${branches.length}${branches.map((b) => `[${b}]`).join('')}`];
+  // Deinterlacing comes first: fps must not drop or repeat frames whose fields are still woven.
+  const deinterlace = spec.deinterlace ? `bwdif=mode=send_frame:parity=${spec.deinterlace.fieldOrder}:deint=all,` : '';
+  const chains = [`[0:${spec.videoStream}]${deinterlace}fps=${rate(spec.fps)},split=${branches.length}${branches.map((b) => `[${b}]`).join('')}`];
   spec.video.forEach((v, i) => {
     // Scaling to the planned display size yields square pixels; autorotate has already turned the frame.
     chains.push(`[v${i}]scale=${v.width}:${v.height},setsar=1,format=yuv420p[out${i}]`);

@@ -3,9 +3,12 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { planLadder } from '../../../src/domain/ladder.js';
 import type { RenditionsFile } from '../../../src/domain/types.js';
+import { parseIdet } from '../../../src/media/ffprobe.js';
+import { probeSource } from '../../../src/media/probe.js';
 import { makeClip } from '../../helpers/clips.js';
-import { filesUnder, runCli, stageSource } from './harness.js';
+import { filesUnder, joinFiles, runCli, stageSource, tool } from './harness.js';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -37,6 +40,41 @@ describe('short and odd sources', () => {
     const byKind = Object.fromEntries((renditions?.renditions ?? []).map((r) => [r.kind, r.durationSec]));
     expect(byKind.video).toBeCloseTo(2, 1);
     expect(byKind.audio).toBeGreaterThan(2.95);
-    expect(join(run.stderr)).not.toMatch(/ends early/);
+    expect(run.stderr).not.toMatch(/ends early/);
+  });
+});
+
+describe('interlaced sources', () => {
+  const idet = async (path: string, frames?: number): Promise<{ tff: number; bff: number; progressive: number }> => {
+    const r = await tool('ffmpeg', ['-hide_banner', '-nostdin', '-i', path, '-map', '0:v:0', '-vf', 'idet', ...(frames ? ['-frames:v', String(frames)] : []), '-f', 'null', '-']);
+    const counts = parseIdet(r.stderr);
+    if (!counts) throw new Error(`no idet counts: ${r.stderr.slice(-400)}`);
+    return counts;
+  };
+
+  it('detects a broadcast MPEG-2 TS as interlaced (flag confirmed by idet), deinterlaces it, and the output is progressive', async () => {
+    const clip = await makeClip('interlaced-ts', { seconds: 3, width: 480, height: 270, fps: 25 });
+    const source = await idet(clip);
+    expect(source.tff).toBeGreaterThan(10 * (source.progressive + source.bff)); // the clip really is combed
+    const probe = await probeSource(clip);
+    expect(probe.video?.interlace).toMatchObject({ flagged: 'tff', verdict: 'tff', idet: { tff: expect.any(Number) as unknown } });
+    expect(planLadder(probe).picture?.deinterlace).toEqual({ filter: 'bwdif', fieldOrder: 'tff' });
+
+    const staged = await stageSource(clip, 'broadcast.ts');
+    roots.push(staged.root);
+    const run = await runCli(['--source', staged.source, '--dest', staged.dest, '--publish']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/deinterlaced \(bwdif, tff\)/);
+    const files = await filesUnder(staged.dest);
+    const top = files.filter((f) => f.includes('/270p/') && /(init\.mp4|\.m4s)$/.test(f));
+    const out = await idet(await joinFiles(top, staged.root));
+    expect(out.progressive).toBeGreaterThan(0.9 * (out.tff + out.bff + out.progressive));
+    expect(out.progressive).toBeGreaterThan(60); // 25 fps kept: frames are not doubled or dropped
+
+    // Reading the DASH output back (and remuxing it, where ffmpeg checks DTS order) is clean.
+    const mpd = files.find((f) => f.endsWith('manifest.mpd')) ?? '';
+    const remux = await tool('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'warning', '-i', mpd, '-map', '0', '-c', 'copy', '-f', 'mp4', '-y', join(staged.root, 'remux.mp4')]);
+    expect(remux.code, remux.stderr).toBe(0);
+    expect(remux.stderr).not.toMatch(/non monotonically increasing dts|Invalid|error/i);
   });
 });
