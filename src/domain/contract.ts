@@ -99,6 +99,15 @@ export const pictureSchema = z.object({
   interlace: interlaceCheckSchema.optional(),
   /** bwdif, one output frame per input frame (the frame rate is kept, not doubled). */
   deinterlace: z.object({ filter: z.literal('bwdif'), fieldOrder: fieldOrderSchema }).optional(),
+  /** HDR10 (PQ) or HLG source tone-mapped to SDR BT.709 for the H.264 rungs (zscale + tonemap). */
+  toneMap: z.object({
+    from: z.enum(['pq', 'hlg']),
+    /** The source's primaries and matrix as ffmpeg names them (bt2020, bt2020nc). */
+    primaries: z.string().regex(/^[a-z0-9-]{1,20}$/),
+    matrix: z.string().regex(/^[a-z0-9-]{1,20}$/),
+    operator: z.literal('mobius'),
+    to: z.literal('bt709'),
+  }).optional(),
 });
 
 /** One transcoder run: a subset of the plan's renditions. */

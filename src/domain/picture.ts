@@ -36,12 +36,20 @@ export function judgeInterlace(flagged: FieldOrder, idet: IdetCounts | undefined
   return { flagged, idet, verdict };
 }
 
+/** HDR by transfer characteristics: PQ (HDR10, Dolby Vision's base layer) or HLG. */
+export function hdrTransfer(transfer: string | undefined): 'pq' | 'hlg' | undefined {
+  return transfer === 'smpte2084' ? 'pq' : transfer === 'arib-std-b67' ? 'hlg' : undefined;
+}
+
 /** What the encode does to the picture beyond scaling; undefined when nothing. */
 export function planPicture(video: VideoProbe | undefined): PictureSpec | undefined {
   const check = video?.interlace;
-  if (!check) return undefined;
+  const hdr = hdrTransfer(video?.color?.transfer);
+  if (!check && !hdr) return undefined;
   return {
-    interlace: check,
-    ...(check.verdict === 'progressive' ? {} : { deinterlace: { filter: 'bwdif' as const, fieldOrder: check.verdict } }),
+    ...(check ? { interlace: check } : {}),
+    ...(check && check.verdict !== 'progressive' ? { deinterlace: { filter: 'bwdif' as const, fieldOrder: check.verdict } } : {}),
+    // HDR10 and HLG are BT.2020 by definition: untagged primaries or matrix are taken as such.
+    ...(hdr ? { toneMap: { from: hdr, primaries: video?.color?.primaries ?? 'bt2020', matrix: video?.color?.matrix ?? 'bt2020nc', operator: 'mobius' as const, to: 'bt709' as const } } : {}),
   };
 }

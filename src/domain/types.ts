@@ -54,6 +54,8 @@ export interface VideoProbe {
   /** r_frame_rate: the base rate VFR timestamps sit on (a phone's 30 with dropped frames); absent when unknown. */
   baseFps?: number;
   bitRate?: number;
+  /** Colour tags as ffprobe names them (color_transfer, color_primaries, color_space), when present. */
+  color?: { transfer?: string; primaries?: string; matrix?: string };
   /** Present when the stream flags its frames as interlaced: the flag, idet's counts, the verdict. */
   interlace?: InterlaceCheck;
 }

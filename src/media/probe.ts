@@ -15,6 +15,9 @@ interface RawStream {
   profile?: string;
   pix_fmt?: string;
   field_order?: string;
+  color_transfer?: string;
+  color_primaries?: string;
+  color_space?: string;
   bits_per_raw_sample?: string;
   width?: number;
   height?: number;
@@ -74,10 +77,13 @@ function videoOf(s: RawStream): VideoProbe {
   const depthFromFormat = Number(/p(\d+)(?:le|be)$/.exec(s.pix_fmt ?? '')?.[1] ?? 0);
   const bitRate = positive(s.bit_rate);
   const durationSec = streamDuration(s);
+  const known = (v: string | undefined): string | undefined => (v && v !== 'unknown' && v !== 'reserved' ? v : undefined);
+  const color = { transfer: known(s.color_transfer), primaries: known(s.color_primaries), matrix: known(s.color_space) };
   return {
     index: s.index,
     codec: s.codec_name ?? 'unknown',
     ...(durationSec ? { durationSec } : {}),
+    ...(color.transfer || color.primaries || color.matrix ? { color: Object.fromEntries(Object.entries(color).filter(([, v]) => v)) } : {}),
     ...(s.profile ? { profile: s.profile } : {}),
     pixFmt: s.pix_fmt ?? 'unknown',
     bitDepth: positive(s.bits_per_raw_sample) ?? (depthFromFormat || 8),

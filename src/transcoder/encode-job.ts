@@ -89,6 +89,7 @@ export async function encodeJob(
     ...(probe.video && video.length ? { videoStream: probe.video.index } : {}),
     ...(audio && probe.audio ? { audioStream: probe.audio.index, audio } : {}),
     ...(plan.picture?.deinterlace ? { deinterlace: { fieldOrder: plan.picture.deinterlace.fieldOrder } } : {}),
+    ...(plan.picture?.toneMap ? { toneMap: { from: plan.picture.toneMap.from, primaries: plan.picture.toneMap.primaries, matrix: plan.picture.toneMap.matrix } } : {}),
     fps: plan.fps,
     gopFrames: plan.gopFrames,
     segmentSeconds: plan.segmentSeconds,

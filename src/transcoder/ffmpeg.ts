@@ -30,6 +30,8 @@ export interface EncodeSpec {
   segmentFormat: SegmentFormat;
   /** Deinterlace before anything else (bwdif, one frame per frame, the given field order). */
   deinterlace?: { fieldOrder: 'tff' | 'bff' };
+  /** Tone-map an HDR source to SDR BT.709 once, at the top rendition's size, before the split. */
+  toneMap?: { from: 'pq' | 'hlg'; primaries: string; matrix: string };
   video: Pick<VideoRendition, 'width' | 'height' | 'bitrate' | 'maxrate' | 'bufsize' | 'profile' | 'level'>[];
   audio?: { bitrate: number; channels: number; sampleRate: number };
   /** Variant i (videos in order, then audio) lands in variantDir(outDir, i). */
@@ -70,7 +72,7 @@ function filterGraph(spec: EncodeSpec): string | undefined {
   // One decode, one frame-rate conversion (which also makes VFR constant), then a branch per output.
   // Deinterlacing comes first: fps must not drop or repeat frames whose fields are still woven.
   const deinterlace = spec.deinterlace ? `bwdif=mode=send_frame:parity=${spec.deinterlace.fieldOrder}:deint=all,` : '';
-  const chains = [`[0:${spec.videoStream}]${deinterlace}fps=${rate(spec.fps)},split=${branches.length}${branches.map((b) => `[${b}]`).join('')}`];
+  const chains = [`[0:${spec.videoStream}]${deinterlace}fps=${rate(spec.fps)},${toneMapChain(spec)}split=${branches.length}${branches.map((b) => `[${b}]`).join('')}`];
   spec.video.forEach((v, i) => {
     // Scaling to the planned display size yields square pixels; autorotate has already turned the frame.
     chains.push(`[v${i}]scale=${v.width}:${v.height},setsar=1,format=yuv420p[out${i}]`);
@@ -86,6 +88,21 @@ function filterGraph(spec: EncodeSpec): string | undefined {
   return chains.join(';');
 }
 
+/**
+ * HDR -> SDR BT.709: linear light (100 nits = 1.0), BT.709 primaries, mobius (in-range values kept,
+ * highlights rolled off; hable darkened SDR-range content by a third), BT.709 transfer, limited range.
+ * Done once, scaled to the top rendition first (zscale's float path is the costly part; the poster
+ * box is never larger than the top rung).
+ */
+function toneMapChain(spec: EncodeSpec): string {
+  const t = spec.toneMap;
+  const top = spec.video[0];
+  if (!t || !top) return '';
+  const tin = t.from === 'pq' ? 'smpte2084' : 'arib-std-b67';
+  return `zscale=w=${top.width}:h=${top.height}:tin=${tin}:pin=${t.primaries}:min=${t.matrix}:t=linear:npl=100,format=gbrpf32le,` +
+    'zscale=p=bt709,tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p,';
+}
+
 function streamOptions(spec: EncodeSpec): string[] {
   const opts: string[] = [];
   spec.video.forEach((v, i) => {
@@ -97,6 +114,8 @@ function streamOptions(spec: EncodeSpec): string[] {
     const g = String(spec.gopFrames);
     opts.push('-preset', spec.x264Preset ?? X264_PRESET, '-g', g, '-keyint_min', g, '-sc_threshold', '0', '-flags:v', '+cgop',
       '-force_key_frames', `expr:eq(mod(n,${g}),0)`, '-pix_fmt', 'yuv420p');
+    // Tone-mapped output says what it is; otherwise a player may take the source's tags for it.
+    if (spec.toneMap) opts.push('-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv');
   }
   if (spec.audio && spec.audioStream !== undefined) {
     opts.push('-map', `0:${spec.audioStream}`, '-c:a', 'aac', '-b:a', String(spec.audio.bitrate), '-ac', String(spec.audio.channels),

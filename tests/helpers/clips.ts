@@ -23,7 +23,17 @@ export type ClipKind =
   | 'vfr';
 
 /** Sources of the catalogue features (issue 12), kept apart from the shapes every suite runs through. */
-export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts';
+export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts' | 'hdr10' | 'hlg';
+
+/** The SDR picture the HDR clips are made from: what a tone-mapped output is compared with. */
+export const sdrReference = (o: Required<ClipOptions>): string => `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}:duration=${o.seconds}`;
+
+/** testsrc2 carried into HDR (white at 100 nits), 10-bit HEVC tagged as HDR10 or HLG broadcasters deliver it. */
+function hdr(o: Required<ClipOptions>, transfer: 'smpte2084' | 'arib-std-b67'): string[] {
+  return ['-f', 'lavfi', '-i', sdrReference(o), '-vf', `zscale=tin=bt709:t=${transfer}:pin=bt709:p=bt2020:min=bt709:m=bt2020nc:rin=tv:r=tv:npl=100,format=yuv420p10le`,
+    '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', `log-level=error:colorprim=bt2020:transfer=${transfer}:colormatrix=bt2020nc`,
+    '-color_primaries', 'bt2020', '-color_trc', transfer, '-colorspace', 'bt2020nc', '-tag:v', 'hvc1'];
+}
 
 export interface ClipOptions {
   seconds?: number;
@@ -87,6 +97,10 @@ function recipe(kind: ClipKind | FeatureClipKind, o: Required<ClipOptions>): { e
         ext: 'mkv',
         args: [...video(w, h, fps, s), ...tone(s + 1), '-i', 'SIDE_SRT', '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-c:s', 'srt'],
       };
+    case 'hdr10':
+      return { ext: 'mp4', args: hdr(o, 'smpte2084') };
+    case 'hlg':
+      return { ext: 'mp4', args: hdr(o, 'arib-std-b67') };
     case 'interlaced-ts':
       // Broadcast-style: MPEG-2 video, interlaced (top field first, fields from a double-rate source so
       // each field differs: combing if not deinterlaced), MP2 audio, in MPEG-TS.

@@ -7,8 +7,8 @@ import { planLadder } from '../../../src/domain/ladder.js';
 import type { RenditionsFile } from '../../../src/domain/types.js';
 import { parseIdet } from '../../../src/media/ffprobe.js';
 import { probeSource } from '../../../src/media/probe.js';
-import { makeClip } from '../../helpers/clips.js';
-import { filesUnder, joinFiles, runCli, stageSource, tool } from './harness.js';
+import { makeClip, sdrReference } from '../../helpers/clips.js';
+import { ffprobe, filesUnder, joinFiles, runCli, stageSource, tool } from './harness.js';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -76,5 +76,36 @@ describe('interlaced sources', () => {
     const remux = await tool('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'warning', '-i', mpd, '-map', '0', '-c', 'copy', '-f', 'mp4', '-y', join(staged.root, 'remux.mp4')]);
     expect(remux.code, remux.stderr).toBe(0);
     expect(remux.stderr).not.toMatch(/non monotonically increasing dts|Invalid|error/i);
+  });
+});
+
+describe('HDR sources', () => {
+  /** Mean luma and the mean 10th-90th percentile spread (signalstats YLOW/YHIGH) over every frame. */
+  const luma = async (args: string[]): Promise<{ mean: number; spread: number }> => {
+    const r = await tool('ffmpeg', ['-hide_banner', '-nostdin', ...args, '-vf', 'format=yuv420p,signalstats,metadata=print:file=-', '-an', '-f', 'null', '-']);
+    const values = (key: string): number[] => [...r.stdout.matchAll(new RegExp(`lavfi\\.signalstats\\.${key}=([\\d.]+)`, 'g'))].map((m) => Number(m[1]));
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    if (values('YAVG').length === 0) throw new Error(`no signalstats: ${r.stderr.slice(-400)}`);
+    return { mean: mean(values('YAVG')), spread: mean(values('YHIGH')) - mean(values('YLOW')) };
+  };
+
+  it.each(['hdr10', 'hlg'] as const)('tone-maps %s to SDR BT.709: tagged so, and not washed out against the SDR render', async (kind) => {
+    const o = { seconds: 2, width: 320, height: 180, fps: 25 };
+    const clip = await makeClip(kind, o);
+    const staged = await stageSource(clip, `${kind}.mp4`);
+    roots.push(staged.root);
+    const run = await runCli(['--source', staged.source, '--dest', staged.dest]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(new RegExp(`tone-mapped \\(${kind === 'hlg' ? 'hlg' : 'pq'} -> bt709\\)`));
+    const top = (await filesUnder(staged.dest)).filter((f) => f.includes('/180p/') && /(init\.mp4|\.m4s)$/.test(f));
+    const output = await joinFiles(top, staged.root);
+    const reference = await luma(['-f', 'lavfi', '-i', sdrReference(o)]);
+    const mapped = await luma(['-i', output]);
+    // Stated band: mean luma within 15 % of the SDR render, contrast at least 75 % of it. Encoding
+    // the PQ or HLG signal as if it were SDR (no tone map) gave a mean 21 % (PQ) or 18 % (HLG) lower.
+    expect(Math.abs(mapped.mean - reference.mean) / reference.mean).toBeLessThan(0.15);
+    expect(mapped.spread / reference.spread).toBeGreaterThan(0.75);
+    const tags = (await ffprobe(['-show_streams', output])) as { streams: Record<string, string>[] };
+    expect(tags.streams[0]).toMatchObject({ pix_fmt: 'yuv420p', color_transfer: 'bt709', color_primaries: 'bt709', color_space: 'bt709' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planLadder } from '../../../src/domain/ladder.js';
-import { flaggedFieldOrder, judgeInterlace, planPicture } from '../../../src/domain/picture.js';
+import { flaggedFieldOrder, hdrTransfer, judgeInterlace, planPicture } from '../../../src/domain/picture.js';
 import type { SourceProbe, VideoProbe } from '../../../src/domain/types.js';
 import { planSummary } from '../../../src/activities/job-record.js';
 import { parseIdet } from '../../../src/media/ffprobe.js';
@@ -44,5 +44,17 @@ describe('interlacing', () => {
       '[Parsed_idet_0 @ 0x1] Multi frame detection: TFF:    37 BFF:    22 Progressive:    16 Undetermined:     1\n';
     expect(parseIdet(log)).toEqual({ tff: 37, bff: 22, progressive: 16, undetermined: 1 });
     expect(parseIdet('nothing')).toBeUndefined();
+  });
+});
+
+describe('HDR', () => {
+  it('tone-maps PQ and HLG sources by their transfer, taking untagged primaries as BT.2020', () => {
+    expect(['smpte2084', 'arib-std-b67', 'bt709', undefined].map(hdrTransfer)).toEqual(['pq', 'hlg', undefined, undefined]);
+    const pq = planLadder(probe(video({ codec: 'hevc', bitDepth: 10, color: { transfer: 'smpte2084', primaries: 'bt2020', matrix: 'bt2020nc' } })));
+    expect(pq.picture).toEqual({ toneMap: { from: 'pq', primaries: 'bt2020', matrix: 'bt2020nc', operator: 'mobius', to: 'bt709' } });
+    expect(planPicture(video({ color: { transfer: 'arib-std-b67' } }))?.toneMap).toMatchObject({ from: 'hlg', primaries: 'bt2020', matrix: 'bt2020nc' });
+    // 10-bit SDR (BT.709 or untagged) is only converted to 8-bit
+    expect(planPicture(video({ bitDepth: 10, color: { transfer: 'bt709' } }))).toBeUndefined();
+    expect(planSummary(pq, {}).picture?.toneMap?.from).toBe('pq');
   });
 });
