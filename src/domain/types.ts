@@ -6,6 +6,8 @@
 // The wire contract (request, plan, renditions.json, transcoder events): zod schemas in contract.ts.
 export type {
   AudioRendition,
+  AudioRole,
+  AudioSelection,
   FieldOrder,
   InterlaceCheck,
   PictureSpec,
@@ -70,6 +72,11 @@ export interface AudioProbe {
   sampleRate: number;
   bitRate?: number;
   language?: string;
+  /** The source's track title (tags.title). */
+  title?: string;
+  /** Dispositions that matter to players. */
+  default?: boolean;
+  role?: 'commentary' | 'dub' | 'description';
 }
 
 export interface SourceProbe {
@@ -81,6 +88,8 @@ export interface SourceProbe {
   video?: VideoProbe;
   /** The audio stream we will use (the default-disposition one, else the first). */
   audio?: AudioProbe;
+  /** Every decodable audio stream in source order (the one above among them); absent in older probes. */
+  audioTracks?: AudioProbe[];
   audioStreamCount: number;
 }
 
@@ -104,6 +113,8 @@ export interface JobRecord {
     durationSec: number;
     video: { id: string; width: number; height: number; bitrate: number }[];
     audio?: { id: string; bitrate: number; channels: number };
+    /** Every audio rendition (the default first) with its language, name and role. */
+    audioTracks?: { id: string; channels: number; language?: string; name?: string; role?: string }[];
     jobs: { id: string; videoIds: string[]; audio: boolean; attempts: number }[];
     /** Deinterlacing done, and the evidence for it. */
     picture?: PictureSpec;

@@ -2,6 +2,7 @@
 // facts (renditions.json files, a listing, optionally the media playlists' text) and decides nothing.
 import { PlaylistError, parseMediaPlaylist, resolveUri } from './manifests/parse-media-playlist.js';
 import { segmentSeconds } from './manifests/uri.js';
+import { planAudioRenditions } from './ladder.js';
 import { renditionsFile } from './layout.js';
 import type { Plan, RenditionMeta, RenditionsFile } from './types.js';
 
@@ -52,8 +53,8 @@ const totalSeconds = (r: Segmented): number => r.segments.reduce((sum, s) => sum
  * A file whose audio or subtitle outlasts its video is valid; judging the video by the container's
  * duration would call it truncated.
  */
-export function expectedDurationSec(plan: Pick<Plan, 'durationSec' | 'videoDurationSec' | 'audio'>, r: Pick<RenditionMeta, 'id' | 'kind'>): number {
-  const declared = r.kind === 'video' ? plan.videoDurationSec : plan.audio?.id === r.id ? plan.audio.durationSec : undefined;
+export function expectedDurationSec(plan: Pick<Plan, 'durationSec' | 'videoDurationSec' | 'audio' | 'moreAudio'>, r: Pick<RenditionMeta, 'id' | 'kind'>): number {
+  const declared = r.kind === 'video' ? plan.videoDurationSec : planAudioRenditions(plan).find((a) => a.id === r.id)?.durationSec;
   return declared ?? plan.durationSec;
 }
 
@@ -85,7 +86,7 @@ export function verifyOutputs(input: VerifyInput): Problem[] {
     present(name, 'renditions file');
     if (file.version !== plan.version) add('version-mismatch', `job ${job.id} wrote version ${file.version}, the plan is ${plan.version}`, name);
     if (file.segmentFormat !== plan.segmentFormat) add('segment-format-mismatch', `job ${job.id} wrote ${file.segmentFormat} segments, the plan asks for ${plan.segmentFormat}`, name);
-    const expected = [...job.videoIds, ...(job.audio && plan.audio ? [plan.audio.id] : [])];
+    const expected = [...job.videoIds, ...(job.audio ? planAudioRenditions(plan).map((a) => a.id) : [])];
     const written = new Set(file.renditions.map((r) => r.id));
     for (const id of expected) if (!written.has(id)) add('missing-rendition', `job ${job.id} did not write planned rendition ${id}`, name);
     for (const id of written) if (!expected.includes(id)) add('unexpected-rendition', `job ${job.id} wrote rendition ${id}, which it was not planned to`, name);

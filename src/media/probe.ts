@@ -29,8 +29,8 @@ interface RawStream {
   channel_layout?: string;
   sample_rate?: string;
   duration?: string;
-  disposition?: { default?: number; attached_pic?: number };
-  tags?: { rotate?: string; language?: string; DURATION?: string };
+  disposition?: { default?: number; attached_pic?: number; comment?: number; dub?: number; visual_impaired?: number };
+  tags?: { rotate?: string; language?: string; title?: string; DURATION?: string };
   side_data_list?: { side_data_type?: string; rotation?: number }[];
 }
 interface RawProbe {
@@ -112,7 +112,10 @@ function audioOf(s: RawStream): AudioProbe {
     ...(s.channel_layout ? { channelLayout: s.channel_layout } : {}),
     sampleRate: positive(s.sample_rate) ?? 0,
     ...(bitRate ? { bitRate } : {}),
-    ...(language && language !== 'und' ? { language } : {}),
+    ...(language && language !== 'und' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(language) ? { language } : {}),
+    ...(s.tags?.title?.trim() ? { title: s.tags.title.trim().slice(0, 100) } : {}),
+    ...(s.disposition?.default ? { default: true } : {}),
+    ...(s.disposition?.visual_impaired ? { role: 'description' as const } : s.disposition?.comment ? { role: 'commentary' as const } : s.disposition?.dub ? { role: 'dub' as const } : {}),
   };
 }
 
@@ -189,6 +192,7 @@ export async function probeSource(urlOrPath: string, limits?: Config['limits'], 
   const flagged = flaggedFieldOrder(firstVideo?.field_order);
   const chosenAudio = audios.find((s) => s.disposition?.default) ?? audios[0];
   const audio = chosenAudio ? audioOf(chosenAudio) : undefined;
+  const audioTracks = audios.map((s) => (s === chosenAudio && audio ? audio : audioOf(s)));
 
   const durationSec = positive(format.duration) ?? Math.max(0, ...[...videos, ...audios].map((s) => streamDuration(s) ?? 0));
   if (!(durationSec > 0)) throw new BadInputError('zero duration: the file holds no playable time');
@@ -213,5 +217,6 @@ export async function probeSource(urlOrPath: string, limits?: Config['limits'], 
     ...(video ? { video } : {}),
     ...(audio ? { audio } : {}),
     audioStreamCount: audios.length,
+    ...(audioTracks.length > 1 ? { audioTracks } : {}),
   };
 }

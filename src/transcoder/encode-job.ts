@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { mediaFolder, mediaPlaylist, posterJpeg, posterPng, renditionsFile, storyboardImage, storyboardVtt } from '../domain/layout.js';
 import { renderMediaPlaylist } from '../domain/manifests/index.js';
 import { expectedDurationSec } from '../domain/verify.js';
+import { planAudioRenditions } from '../domain/ladder.js';
 import type { JobSpec, Plan, RenditionMeta, RenditionsFile, SourceProbe, ThumbnailSet } from '../domain/types.js';
 import { BadInputError } from './errors.js';
 import { runEncode, ToolError, variantDir, type EncodeProgress, type EncodeSpec } from './ffmpeg.js';
@@ -77,17 +78,21 @@ export async function encodeJob(
     return v;
   });
   if (video.length > 0 && !probe.video) throw new BadInputError('the plan asks for video, but the source has no video stream');
-  const audio = job.audio && plan.audio && probe.audio ? plan.audio : undefined;
+  // Plans made before tracks were named have no sourceIndex: their one track is the probe's default.
+  const audio = job.audio && probe.audio ? planAudioRenditions(plan).map((a) => ({ ...a, stream: a.sourceIndex ?? probe.audio?.index ?? 0 })) : [];
   const thumbs = job.thumbnails ? thumbnailsFor(plan, probe, dir) : undefined;
   const variants = [
     ...video.map((v) => ({ id: v.id, kind: 'video' as const, frameRate: plan.fps })),
-    ...(audio ? [{ id: audio.id, kind: 'audio' as const, channels: audio.channels, sampleRate: audio.sampleRate, ...(probe.audio?.language ? { language: probe.audio.language } : {}) }] : []),
+    ...audio.map((a) => {
+      const language = a.language ?? (a.sourceIndex === undefined ? probe.audio?.language : undefined);
+      return { id: a.id, kind: 'audio' as const, channels: a.channels, sampleRate: a.sampleRate, ...(language ? { language } : {}), ...(a.name ? { name: a.name } : {}), ...(a.role ? { role: a.role } : {}) };
+    }),
   ];
 
   const spec: EncodeSpec = {
     input: input.path,
     ...(probe.video && video.length ? { videoStream: probe.video.index } : {}),
-    ...(audio && probe.audio ? { audioStream: probe.audio.index, audio } : {}),
+    ...(audio.length > 0 ? { audio: audio.map((a) => ({ stream: a.stream, bitrate: a.bitrate, channels: a.channels, sampleRate: a.sampleRate, ...(a.language ? { language: a.language } : {}) })) } : {}),
     ...(plan.picture?.deinterlace ? { deinterlace: { fieldOrder: plan.picture.deinterlace.fieldOrder } } : {}),
     ...(plan.picture?.toneMap ? { toneMap: { from: plan.picture.toneMap.from, primaries: plan.picture.toneMap.primaries, matrix: plan.picture.toneMap.matrix } } : {}),
     fps: plan.fps,
@@ -120,7 +125,7 @@ export async function encodeJob(
   }
 }
 
-type Variant = { id: string; kind: 'video' | 'audio'; frameRate?: number; channels?: number; sampleRate?: number; language?: string };
+type Variant = { id: string; kind: 'video' | 'audio'; frameRate?: number; channels?: number; sampleRate?: number; language?: string; name?: string; role?: RenditionMeta['role'] };
 
 /** The job's outputs read back from what the encode left and what the uploader recorded. */
 async function collectOutputs(o: {

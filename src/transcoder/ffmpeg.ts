@@ -22,7 +22,7 @@ export interface EncodeSpec {
   input: string;
   /** Absolute stream indexes in the input. */
   videoStream?: number;
-  audioStream?: number;
+
   fps: number;
   gopFrames: number;
   /** Cut target: segments end on the first keyframe at or after each multiple of it. */
@@ -33,7 +33,8 @@ export interface EncodeSpec {
   /** Tone-map an HDR source to SDR BT.709 once, at the top rendition's size, before the split. */
   toneMap?: { from: 'pq' | 'hlg'; primaries: string; matrix: string };
   video: Pick<VideoRendition, 'width' | 'height' | 'bitrate' | 'maxrate' | 'bufsize' | 'profile' | 'level'>[];
-  audio?: { bitrate: number; channels: number; sampleRate: number };
+  /** Audio renditions, each from its own source stream (absolute index), after the videos in variant order. */
+  audio?: { stream: number; bitrate: number; channels: number; sampleRate: number; language?: string }[];
   /** Variant i (videos in order, then audio) lands in variantDir(outDir, i). */
   outDir: string;
   thumbnails?: {
@@ -117,15 +118,16 @@ function streamOptions(spec: EncodeSpec): string[] {
     // Tone-mapped output says what it is; otherwise a player may take the source's tags for it.
     if (spec.toneMap) opts.push('-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv');
   }
-  if (spec.audio && spec.audioStream !== undefined) {
-    opts.push('-map', `0:${spec.audioStream}`, '-c:a', 'aac', '-b:a', String(spec.audio.bitrate), '-ac', String(spec.audio.channels),
-      '-ar', String(spec.audio.sampleRate));
-  }
+  (spec.audio ?? []).forEach((a, i) => {
+    opts.push('-map', `0:${a.stream}`, `-c:a:${i}`, 'aac', `-b:a:${i}`, String(a.bitrate), `-ac:a:${i}`, String(a.channels), `-ar:a:${i}`, String(a.sampleRate),
+      // In the init segment too (mdhd), for players that read it there; -map_metadata -1 drops the source's.
+      ...(a.language ? [`-metadata:s:a:${i}`, `language=${a.language}`] : []));
+  });
   return opts;
 }
 
 function packagingOptions(spec: EncodeSpec): string[] {
-  const variants = [...spec.video.map((_, i) => `v:${i}`), ...(spec.audio && spec.audioStream !== undefined ? ['a:0'] : [])];
+  const variants = [...spec.video.map((_, i) => `v:${i}`), ...(spec.audio ?? []).map((_, i) => `a:${i}`)];
   const ext = spec.segmentFormat === 'ts' ? 'ts' : 'm4s';
   // hls_time is in microseconds inside ffmpeg: round down so a keyframe exactly on the boundary cuts.
   const hlsTime = (Math.floor(spec.segmentSeconds * 1e6) / 1e6).toFixed(6);

@@ -23,7 +23,7 @@ export type ClipKind =
   | 'vfr';
 
 /** Sources of the catalogue features (issue 12), kept apart from the shapes every suite runs through. */
-export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts' | 'hdr10' | 'hlg';
+export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts' | 'hdr10' | 'hlg' | 'two-languages';
 
 /** The SDR picture the HDR clips are made from: what a tone-mapped output is compared with. */
 export const sdrReference = (o: Required<ClipOptions>): string => `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}:duration=${o.seconds}`;
@@ -96,6 +96,15 @@ function recipe(kind: ClipKind | FeatureClipKind, o: Required<ClipOptions>): { e
       return {
         ext: 'mkv',
         args: [...video(w, h, fps, s), ...tone(s + 1), '-i', 'SIDE_SRT', '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-c:s', 'srt'],
+      };
+    case 'two-languages':
+      // A dubbed title: English (440 Hz, default, titled) and French (660 Hz). Matroska, which keeps a
+      // track title (MP4 has only a handler name).
+      return {
+        ext: 'mkv',
+        args: [...video(w, h, fps, s), ...tone(s), '-f', 'lavfi', '-i', `sine=frequency=660:sample_rate=48000:duration=${s},aformat=channel_layouts=stereo`,
+          '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-metadata:s:a:0', 'language=eng', '-metadata:s:a:0', 'title=English',
+          '-metadata:s:a:1', 'language=fra', '-disposition:a:0', 'default', '-disposition:a:1', '0'],
       };
     case 'hdr10':
       return { ext: 'mp4', args: hdr(o, 'smpte2084') };
