@@ -92,15 +92,18 @@ function filterGraph(spec: EncodeSpec): string | undefined {
 /**
  * HDR -> SDR BT.709: linear light (100 nits = 1.0), BT.709 primaries, mobius (in-range values kept,
  * highlights rolled off; hable darkened SDR-range content by a third), BT.709 transfer, limited range.
- * Done once, scaled to the top rendition first (zscale's float path is the costly part; the poster
- * box is never larger than the top rung).
+ * Done once, scaled to the job's top rendition first (zscale's float path is the costly part), or to
+ * the poster when a one-rung job cuts a larger one.
  */
-function toneMapChain(spec: EncodeSpec): string {
+export function toneMapChain(spec: Pick<EncodeSpec, 'toneMap' | 'video' | 'thumbnails'>): string {
   const t = spec.toneMap;
   const top = spec.video[0];
   if (!t || !top) return '';
   const tin = t.from === 'pq' ? 'smpte2084' : 'arib-std-b67';
-  return `zscale=w=${top.width}:h=${top.height}:tin=${tin}:pin=${t.primaries}:min=${t.matrix}:t=linear:npl=100,format=gbrpf32le,` +
+  // A job of one low rung may also cut the poster, which can be larger: then the poster's size.
+  const poster = spec.thumbnails;
+  const size = poster && poster.posterWidth * poster.posterHeight > top.width * top.height ? { width: poster.posterWidth, height: poster.posterHeight } : top;
+  return `zscale=w=${size.width}:h=${size.height}:tin=${tin}:pin=${t.primaries}:min=${t.matrix}:t=linear:npl=100,format=gbrpf32le,` +
     'zscale=p=bt709,tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p,';
 }
 
