@@ -2,7 +2,7 @@
 // place. Temporal's own connection settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 // TLS) are read by @temporalio/envconfig, in the ecosystem's own form, not here.
 import { z } from 'zod';
-import { parallelismSchema, presetSchema, segmentFormatSchema, streamFormatSchema } from './domain/contract.js';
+import { audioSelectionSchema, parallelismSchema, presetSchema, segmentFormatSchema, streamFormatSchema } from './domain/contract.js';
 import { targetListSchema } from './domain/notify-targets.js';
 
 export const csv = z
@@ -49,6 +49,8 @@ const settingsSchema = z.object({
   formats: csv.pipe(z.array(streamFormatSchema).min(1)).default(['hls', 'dash']),
   parallelism: parallelismSchema.default('single'),
   segmentFormat: segmentFormatSchema.default('cmaf'),
+  /** Source audio tracks kept: `all`, `first` (the source's default track) or languages (`eng,fra`). */
+  audioTracks: z.string().transform((v) => (v === 'all' || v === 'first' ? v : v.split(',').map((x) => x.trim()).filter(Boolean))).pipe(audioSelectionSchema).default('all'),
   limits: z.object({
     maxBytes: z.coerce.number().int().positive().default(50 * 1024 ** 3),
     maxDurationSec: z.coerce.number().positive().default(6 * 3600),
@@ -134,6 +136,7 @@ export const ENV_NAMES = {
   formats: 'OCI_TRANSCODE_FORMATS',
   parallelism: 'OCI_TRANSCODE_PARALLELISM',
   segmentFormat: 'OCI_TRANSCODE_SEGMENT_FORMAT',
+  audioTracks: 'OCI_TRANSCODE_AUDIO_TRACKS',
   'limits.maxBytes': 'OCI_TRANSCODE_MAX_BYTES',
   'limits.maxDurationSec': 'OCI_TRANSCODE_MAX_DURATION_SEC',
   'limits.maxWidth': 'OCI_TRANSCODE_MAX_WIDTH',

@@ -1,5 +1,6 @@
 // job.json: the record of the last run of a source, beside its stream.
 import type { DestRef, JobRecord, Plan, RenditionMeta, RunOutcome, SourceRef } from '../domain/types.js';
+import { planAudioRenditions } from '../domain/ladder.js';
 import type { RunFacts } from './types.js';
 
 export function planSummary(plan: Plan, attempts: Record<string, number>): NonNullable<JobRecord['plan']> {
@@ -12,6 +13,11 @@ export function planSummary(plan: Plan, attempts: Record<string, number>): NonNu
     video: plan.video.map(({ id, width, height, bitrate }) => ({ id, width, height, bitrate })),
     jobs: plan.jobs.map(({ id, videoIds, audio }) => ({ id, videoIds, audio, attempts: attempts[id] ?? 0 })),
   };
+  if (plan.picture) summary.picture = plan.picture;
+  const tracks = planAudioRenditions(plan);
+  if (tracks.length > 1 || tracks[0]?.language) {
+    summary.audioTracks = tracks.map((a) => ({ id: a.id, channels: a.channels, ...(a.language ? { language: a.language } : {}), ...(a.name ? { name: a.name } : {}), ...(a.role ? { role: a.role } : {}) }));
+  }
   if (plan.audio) summary.audio = { id: plan.audio.id, bitrate: plan.audio.bitrate, channels: plan.audio.channels };
   return summary;
 }

@@ -28,6 +28,7 @@ export function resolveSettings(request: TranscodeRequest, config: Config, jobs:
     formats: request.formats ?? config.formats,
     parallelism: request.parallelism ?? config.parallelism,
     segmentFormat: request.segmentFormat ?? config.segmentFormat,
+    audioTracks: config.audioTracks,
     job: {
       maxAttempts: config.job.maxAttempts,
       timeoutSec: config.job.timeoutSec,

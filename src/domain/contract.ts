@@ -88,11 +88,56 @@ export const videoRenditionSchema = z.object({
   level: z.string().regex(/^[1-6](\.[0-3])?$/),
 });
 
+/** ISO 639 language code as containers tag it ("eng", "fr", "pt-BR"). */
+export const languageSchema = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'is not a language code such as eng or fr');
+
+/** Which source audio tracks become renditions: every decodable one, the default one only, or those of these languages. */
+export const audioSelectionSchema = z.union([z.enum(['all', 'first']), z.array(languageSchema).min(1)]);
+export type AudioSelection = z.infer<typeof audioSelectionSchema>;
+
+/** How a track is used (DASH Role, HLS DEFAULT/CHARACTERISTICS), from the source's dispositions. */
+export const audioRoleSchema = z.enum(['main', 'alternate', 'commentary', 'dub', 'description']);
+
 export const audioRenditionSchema = z.object({
   id,
   bitrate: z.number().int().positive(),
   channels: z.number().int().min(1).max(8),
   sampleRate: z.number().int().positive(),
+  /** Absolute index of the source stream it is encoded from (absent: the probe's default audio). */
+  sourceIndex: z.number().int().min(0).optional(),
+  language: languageSchema.optional(),
+  /** Player-facing name, unique in the plan (HLS NAME): the source's title, else its language. */
+  name: z.string().min(1).max(100).optional(),
+  role: audioRoleSchema.optional(),
+  /** The source stream's own declared duration, when it declares one: outputs are judged by it. */
+  durationSec: z.number().positive().optional(),
+});
+
+/** A frame's field order as a player shows it; `progressive` as a verdict only. */
+export const fieldOrderSchema = z.enum(['tff', 'bff']);
+
+/** Interlacing of a source the stream flags as interlaced: the flag, idet's counts on a sample, the verdict. */
+export const interlaceCheckSchema = z.object({
+  flagged: fieldOrderSchema,
+  /** idet's multi-frame counts on the sample (absent when idet could not run). */
+  idet: z.object({ tff: z.number().int().min(0), bff: z.number().int().min(0), progressive: z.number().int().min(0), undetermined: z.number().int().min(0) }).optional(),
+  verdict: z.enum(['tff', 'bff', 'progressive']),
+});
+
+/** What the picture filters do beyond scaling (src/domain/picture.ts decides; job.json reports it). */
+export const pictureSchema = z.object({
+  interlace: interlaceCheckSchema.optional(),
+  /** bwdif, one output frame per input frame (the frame rate is kept, not doubled). */
+  deinterlace: z.object({ filter: z.literal('bwdif'), fieldOrder: fieldOrderSchema }).optional(),
+  /** HDR10 (PQ) or HLG source tone-mapped to SDR BT.709 for the H.264 rungs (zscale + tonemap). */
+  toneMap: z.object({
+    from: z.enum(['pq', 'hlg']),
+    /** The source's primaries and matrix as ffmpeg names them (bt2020, bt2020nc). */
+    primaries: z.string().regex(/^[a-z0-9-]{1,20}$/),
+    matrix: z.string().regex(/^[a-z0-9-]{1,20}$/),
+    operator: z.literal('mobius'),
+    to: z.literal('bt709'),
+  }).optional(),
 });
 
 /** One transcoder run: a subset of the plan's renditions. */
@@ -111,8 +156,14 @@ export const planSchema = z
     gopFrames: z.number().int().min(0),
     video: z.array(videoRenditionSchema),
     audio: audioRenditionSchema.optional(),
+    /** Further audio tracks (other languages, commentary), encoded by the job that encodes `audio`. */
+    moreAudio: z.array(audioRenditionSchema).optional(),
     /** The source duration the plan was made for, to check outputs against. */
     durationSec: z.number().positive(),
+    /** The source video stream's own declared duration, when it declares one (the container's may be longer). */
+    videoDurationSec: z.number().positive().optional(),
+    /** Picture processing beyond scaling (deinterlacing), when the source needs it. */
+    picture: pictureSchema.optional(),
     /** Folder under the stream prefix that holds this version's media (see domain/layout). */
     version: id,
     jobs: z.array(jobSpecSchema).min(1),
@@ -123,6 +174,10 @@ export const planSchema = z
 export type VideoRendition = z.infer<typeof videoRenditionSchema>;
 export type AudioRendition = z.infer<typeof audioRenditionSchema>;
 export type JobSpec = z.infer<typeof jobSpecSchema>;
+export type FieldOrder = z.infer<typeof fieldOrderSchema>;
+export type InterlaceCheck = z.infer<typeof interlaceCheckSchema>;
+export type PictureSpec = z.infer<typeof pictureSchema>;
+export type AudioRole = z.infer<typeof audioRoleSchema>;
 export type Plan = z.infer<typeof planSchema>;
 
 // ---- what a job writes: renditions.json ----------------------------------------------------------
@@ -149,6 +204,9 @@ export const renditionMetaSchema = z.object({
   sampleRate: z.number().int().positive().optional(),
   /** BCP 47 / ISO 639 language of an audio rendition when the source tags one (HLS LANGUAGE, DASH lang). */
   language: z.string().min(1).optional(),
+  /** Audio: player-facing name (HLS NAME, DASH Label) and role (DASH Role; main is the HLS DEFAULT). */
+  name: z.string().min(1).optional(),
+  role: audioRoleSchema.optional(),
   /** Peak segment bit rate in bits per second (HLS BANDWIDTH). */
   peakBitrate: z.number().int().positive(),
   /** Average bit rate in bits per second (HLS AVERAGE-BANDWIDTH, DASH bandwidth). */

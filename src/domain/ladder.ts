@@ -1,8 +1,11 @@
 // Source probe + preset -> Plan: which renditions to encode, how, and in which jobs.
 // Pure and deterministic: the workflow runs it too (no Node built-ins, no clock, no randomness).
 import { versionFolder } from './layout.js';
+import { planPicture } from './picture.js';
 import type {
+  AudioProbe,
   AudioRendition,
+  AudioSelection,
   JobSpec,
   Parallelism,
   Plan,
@@ -25,6 +28,8 @@ export interface PlanOptions {
   segmentFormat?: SegmentFormat;
   parallelism?: Parallelism;
   etag?: string;
+  /** Which source audio tracks to keep (default all; the seed preset keeps one, as the original did). */
+  audioTracks?: AudioSelection;
 }
 
 interface Rung {
@@ -166,12 +171,54 @@ function planVideo(video: VideoProbe, probe: SourceProbe, preset: PresetName, fp
   });
 }
 
-function planAudio(probe: SourceProbe, preset: PresetName): AudioRendition | undefined {
-  const audio = probe.audio;
-  if (!audio) return undefined;
-  if (preset === 'seed') return { id: 'audio', bitrate: 128_000, channels: 1, sampleRate: 44_100 };
+function audioRendition(audio: AudioProbe, preset: PresetName, id: string): AudioRendition {
+  const declared = audio.durationSec ? { durationSec: audio.durationSec } : {};
+  if (preset === 'seed') return { id, bitrate: 128_000, channels: 1, sampleRate: 44_100, ...declared };
   const channels = Math.min(2, Math.max(1, audio.channels || 2));
-  return { id: 'audio', bitrate: channels === 1 ? 64_000 : 128_000, channels, sampleRate: 48_000 };
+  return { id, bitrate: channels === 1 ? 64_000 : 128_000, channels, sampleRate: 48_000, ...declared };
+}
+
+/**
+ * The tracks kept, the source's default (else first) one first. A language list keeps the tracks tagged
+ * with one of its languages, in source order; when none is, the default track is kept (a stream never
+ * loses its sound to a setting).
+ */
+function selectAudio(probe: SourceProbe, selection: AudioSelection): AudioProbe[] {
+  const main = probe.audio;
+  if (!main) return [];
+  const all = probe.audioTracks?.length ? probe.audioTracks : [main];
+  if (selection === 'first') return [main];
+  const wanted = selection === 'all' ? all : all.filter((a) => a.language && selection.some((l) => l.toLowerCase() === a.language?.toLowerCase()));
+  if (wanted.length === 0) return [main];
+  const first = wanted.find((a) => a.index === main.index) ?? wanted[0];
+  return first ? [first, ...wanted.filter((a) => a !== first)] : [];
+}
+
+function planAudio(probe: SourceProbe, preset: PresetName, selection: AudioSelection): AudioRendition[] {
+  const tracks = selectAudio(probe, preset === 'seed' ? 'first' : selection);
+  if (tracks.length === 1 && !probe.audioTracks) {
+    // One track, as every plan had before tracks were named: the same rendition, nothing added.
+    const only = tracks[0];
+    return only ? [audioRendition(only, preset, 'audio')] : [];
+  }
+  const ids = new Set<string>();
+  const names = new Set<string>();
+  return tracks.map((track, n) => {
+    // The main track keeps the folder every stream had ("audio"); others are named by language.
+    let id = n === 0 ? 'audio' : `audio-${(track.language ?? 'und').toLowerCase()}`;
+    for (let k = 2; ids.has(id); k++) id = `audio-${(track.language ?? 'und').toLowerCase()}-${k}`;
+    ids.add(id);
+    let name = track.title ?? track.language ?? `Audio ${n + 1}`;
+    for (let k = 2; names.has(name); k++) name = `${track.title ?? track.language ?? 'Audio'} (${k})`;
+    names.add(name);
+    return {
+      ...audioRendition(track, preset, id),
+      sourceIndex: track.index,
+      ...(track.language ? { language: track.language } : {}),
+      name,
+      role: n === 0 ? 'main' : track.role ?? 'alternate',
+    };
+  });
 }
 
 function planJobs(parallelism: Parallelism, video: VideoRendition[], audio: boolean): JobSpec[] {
@@ -180,6 +227,11 @@ function planJobs(parallelism: Parallelism, video: VideoRendition[], audio: bool
   // The lowest rung is the quickest encode: it carries audio and thumbnails so jobs finish together.
   const lowest = video[video.length - 1]?.id;
   return video.map((v) => ({ id: v.id, videoIds: [v.id], audio: audio && v.id === lowest, thumbnails: v.id === lowest }));
+}
+
+/** Every audio rendition of a plan, the main one first. */
+export function planAudioRenditions(plan: Pick<Plan, 'audio' | 'moreAudio'>): AudioRendition[] {
+  return plan.audio ? [plan.audio, ...(plan.moreAudio ?? [])] : [];
 }
 
 export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan {
@@ -191,9 +243,11 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
   if (!(probe.durationSec > 0)) throw new PlanError(`source duration is ${probe.durationSec} s: nothing to stream`);
   if (!probe.video && !probe.audio) throw new PlanError('source has no decodable video or audio stream');
 
-  const fps = probe.video ? planFps(sourceFps(probe.video)) : 0;
+  const picture = planPicture(probe.video);
+  // An interlaced stream's base rate may be its field rate (H.264 PAFF): deinterlacing keeps the frame rate.
+  const fps = probe.video ? planFps(picture?.deinterlace ? probe.video.fps : sourceFps(probe.video)) : 0;
   const video = probe.video ? planVideo(probe.video, probe, preset, fps) : [];
-  const audio = planAudio(probe, preset);
+  const [audio, ...moreAudio] = planAudio(probe, preset, options.audioTracks ?? 'all');
   const gopFrames = video.length === 0 ? 0 : preset === 'seed' ? 48 : Math.max(1, Math.round(GOP_SECONDS * fps));
   // Default segments are whole GOPs (4 s at 30 fps, 4.004 s at 29.97), so every cut lands on a keyframe.
   const segmentSeconds = preset === 'seed' ? 5 : video.length === 0 ? GOP_SECONDS * GOPS_PER_SEGMENT : (GOPS_PER_SEGMENT * gopFrames) / fps;
@@ -206,7 +260,10 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
     gopFrames,
     video,
     ...(audio ? { audio } : {}),
+    ...(moreAudio.length > 0 ? { moreAudio } : {}),
     durationSec: probe.durationSec,
+    ...(video.length > 0 && probe.video?.durationSec ? { videoDurationSec: probe.video.durationSec } : {}),
+    ...(picture && video.length > 0 ? { picture } : {}),
     version: versionFolder(options.etag),
     jobs: planJobs(options.parallelism ?? 'single', video, audio !== undefined),
   };

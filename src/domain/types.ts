@@ -6,6 +6,11 @@
 // The wire contract (request, plan, renditions.json, transcoder events): zod schemas in contract.ts.
 export type {
   AudioRendition,
+  AudioRole,
+  AudioSelection,
+  FieldOrder,
+  InterlaceCheck,
+  PictureSpec,
   DestRef,
   JobSpec,
   Parallelism,
@@ -23,13 +28,15 @@ export type {
   VideoRendition,
 } from './contract.js';
 export { EXIT } from './contract.js';
-import type { DestRef, PresetName, SegmentFormat, SourceRef, StreamFormat } from './contract.js';
+import type { DestRef, InterlaceCheck, PictureSpec, PresetName, SegmentFormat, SourceRef, StreamFormat } from './contract.js';
 
 // ---- probe -------------------------------------------------------------------------------------
 
 export interface VideoProbe {
   index: number;
   codec: string;
+  /** The stream's own declared duration (absent when the container declares none per stream). */
+  durationSec?: number;
   profile?: string;
   pixFmt: string;
   bitDepth: number;
@@ -49,16 +56,27 @@ export interface VideoProbe {
   /** r_frame_rate: the base rate VFR timestamps sit on (a phone's 30 with dropped frames); absent when unknown. */
   baseFps?: number;
   bitRate?: number;
+  /** Colour tags as ffprobe names them (color_transfer, color_primaries, color_space), when present. */
+  color?: { transfer?: string; primaries?: string; matrix?: string };
+  /** Present when the stream flags its frames as interlaced: the flag, idet's counts, the verdict. */
+  interlace?: InterlaceCheck;
 }
 
 export interface AudioProbe {
   index: number;
   codec: string;
+  /** The stream's own declared duration: an audio or subtitle track may outlast the video. */
+  durationSec?: number;
   channels: number;
   channelLayout?: string;
   sampleRate: number;
   bitRate?: number;
   language?: string;
+  /** The source's track title (tags.title). */
+  title?: string;
+  /** Dispositions that matter to players. */
+  default?: boolean;
+  role?: 'commentary' | 'dub' | 'description';
 }
 
 export interface SourceProbe {
@@ -70,6 +88,8 @@ export interface SourceProbe {
   video?: VideoProbe;
   /** The audio stream we will use (the default-disposition one, else the first). */
   audio?: AudioProbe;
+  /** Every decodable audio stream in source order (the one above among them); absent in older probes. */
+  audioTracks?: AudioProbe[];
   audioStreamCount: number;
 }
 
@@ -93,7 +113,11 @@ export interface JobRecord {
     durationSec: number;
     video: { id: string; width: number; height: number; bitrate: number }[];
     audio?: { id: string; bitrate: number; channels: number };
+    /** Every audio rendition (the default first) with its language, name and role. */
+    audioTracks?: { id: string; channels: number; language?: string; name?: string; role?: string }[];
     jobs: { id: string; videoIds: string[]; audio: boolean; attempts: number }[];
+    /** Deinterlacing done, and the evidence for it. */
+    picture?: PictureSpec;
   };
   renditions?: {
     id: string;

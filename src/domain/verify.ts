@@ -2,6 +2,7 @@
 // facts (renditions.json files, a listing, optionally the media playlists' text) and decides nothing.
 import { PlaylistError, parseMediaPlaylist, resolveUri } from './manifests/parse-media-playlist.js';
 import { segmentSeconds } from './manifests/uri.js';
+import { planAudioRenditions } from './ladder.js';
 import { renditionsFile } from './layout.js';
 import type { Plan, RenditionMeta, RenditionsFile } from './types.js';
 
@@ -47,9 +48,19 @@ type Segmented = Pick<RenditionMeta, 'timescale' | 'segments'>;
 const starts = (r: Segmented): number[] => r.segments.map((s) => (r.timescale > 0 ? s.start / r.timescale : Number.NaN));
 const totalSeconds = (r: Segmented): number => r.segments.reduce((sum, s) => sum + segmentSeconds(r.timescale, s), 0);
 
+/**
+ * How long a rendition should last: its source stream's own declared duration, else the container's.
+ * A file whose audio or subtitle outlasts its video is valid; judging the video by the container's
+ * duration would call it truncated.
+ */
+export function expectedDurationSec(plan: Pick<Plan, 'durationSec' | 'videoDurationSec' | 'audio' | 'moreAudio'>, r: Pick<RenditionMeta, 'id' | 'kind'>): number {
+  const declared = r.kind === 'video' ? plan.videoDurationSec : planAudioRenditions(plan).find((a) => a.id === r.id)?.durationSec;
+  return declared ?? plan.durationSec;
+}
+
 export function verifyOutputs(input: VerifyInput): Problem[] {
   const { plan, files } = input;
-  const probe = input.probeDurationSec ?? plan.durationSec;
+  const expected = (r: RenditionMeta): number => (input.probeDurationSec === undefined ? expectedDurationSec(plan, r) : input.probeDurationSec);
   const tolerance = input.toleranceSec ?? DEFAULT_TOLERANCE_SEC;
   const objects = new Map(input.listing.map((o) => [o.name, o]));
   const problems: Problem[] = [];
@@ -75,7 +86,7 @@ export function verifyOutputs(input: VerifyInput): Problem[] {
     present(name, 'renditions file');
     if (file.version !== plan.version) add('version-mismatch', `job ${job.id} wrote version ${file.version}, the plan is ${plan.version}`, name);
     if (file.segmentFormat !== plan.segmentFormat) add('segment-format-mismatch', `job ${job.id} wrote ${file.segmentFormat} segments, the plan asks for ${plan.segmentFormat}`, name);
-    const expected = [...job.videoIds, ...(job.audio && plan.audio ? [plan.audio.id] : [])];
+    const expected = [...job.videoIds, ...(job.audio ? planAudioRenditions(plan).map((a) => a.id) : [])];
     const written = new Set(file.renditions.map((r) => r.id));
     for (const id of expected) if (!written.has(id)) add('missing-rendition', `job ${job.id} did not write planned rendition ${id}`, name);
     for (const id of written) if (!expected.includes(id)) add('unexpected-rendition', `job ${job.id} wrote rendition ${id}, which it was not planned to`, name);
@@ -107,6 +118,7 @@ export function verifyOutputs(input: VerifyInput): Problem[] {
     if (r.segments.length === 0) add('no-segments', `rendition ${r.id} has no segments`);
     for (const s of r.segments) present(s.uri, 'segment', s.bytes);
     const total = totalSeconds(r);
+    const probe = expected(r);
     if (Math.abs(total - probe) > tolerance) add('duration-mismatch', `rendition ${r.id} segments last ${total.toFixed(3)} s, the source ${probe.toFixed(3)} s (tolerance ${tolerance} s)`);
     else if (Math.abs(r.durationSec - probe) > tolerance) add('duration-mismatch', `rendition ${r.id} reports ${r.durationSec.toFixed(3)} s, the source ${probe.toFixed(3)} s (tolerance ${tolerance} s)`);
     const text = input.playlists?.[r.playlist];

@@ -5,7 +5,8 @@ import type { Config } from '../config.js';
 import type { AudioProbe, SourceProbe, VideoProbe } from '../domain/types.js';
 import { NotFoundError, TransientError } from '../ports.js';
 import { BadInputError } from './errors.js';
-import { probeMedia, ToolError } from './ffprobe.js';
+import { flaggedFieldOrder, judgeInterlace } from '../domain/picture.js';
+import { probeMedia, sampleFields, ToolError } from './ffprobe.js';
 
 interface RawStream {
   index: number;
@@ -13,6 +14,10 @@ interface RawStream {
   codec_name?: string;
   profile?: string;
   pix_fmt?: string;
+  field_order?: string;
+  color_transfer?: string;
+  color_primaries?: string;
+  color_space?: string;
   bits_per_raw_sample?: string;
   width?: number;
   height?: number;
@@ -24,8 +29,8 @@ interface RawStream {
   channel_layout?: string;
   sample_rate?: string;
   duration?: string;
-  disposition?: { default?: number; attached_pic?: number };
-  tags?: { rotate?: string; language?: string };
+  disposition?: { default?: number; attached_pic?: number; comment?: number; dub?: number; visual_impaired?: number };
+  tags?: { rotate?: string; language?: string; title?: string; DURATION?: string };
   side_data_list?: { side_data_type?: string; rotation?: number }[];
 }
 interface RawProbe {
@@ -41,6 +46,13 @@ const positive = (text: string | undefined): number | undefined => {
   const n = Number(text);
   return text !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
 };
+/** A stream's own declared duration: `duration` (MP4, TS), else Matroska's `DURATION` tag ("00:01:02.500000000"). */
+function streamDuration(s: RawStream): number | undefined {
+  const own = positive(s.duration);
+  if (own) return own;
+  const m = /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(s.tags?.DURATION ?? '');
+  return m ? positive(String(Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]))) : undefined;
+}
 const isLocal = (target: string): boolean => !/^[a-z][a-z0-9+.-]*:\/\//i.test(target);
 
 /** Degrees clockwise, as ffmpeg's autorotate applies them (the display matrix angle is counter-clockwise). */
@@ -64,9 +76,14 @@ function videoOf(s: RawStream): VideoProbe {
   const fps = avg || base;
   const depthFromFormat = Number(/p(\d+)(?:le|be)$/.exec(s.pix_fmt ?? '')?.[1] ?? 0);
   const bitRate = positive(s.bit_rate);
+  const durationSec = streamDuration(s);
+  const known = (v: string | undefined): string | undefined => (v && v !== 'unknown' && v !== 'reserved' ? v : undefined);
+  const color = { transfer: known(s.color_transfer), primaries: known(s.color_primaries), matrix: known(s.color_space) };
   return {
     index: s.index,
     codec: s.codec_name ?? 'unknown',
+    ...(durationSec ? { durationSec } : {}),
+    ...(color.transfer || color.primaries || color.matrix ? { color: Object.fromEntries(Object.entries(color).filter(([, v]) => v)) } : {}),
     ...(s.profile ? { profile: s.profile } : {}),
     pixFmt: s.pix_fmt ?? 'unknown',
     bitDepth: positive(s.bits_per_raw_sample) ?? (depthFromFormat || 8),
@@ -86,14 +103,19 @@ function videoOf(s: RawStream): VideoProbe {
 function audioOf(s: RawStream): AudioProbe {
   const language = s.tags?.language;
   const bitRate = positive(s.bit_rate);
+  const durationSec = streamDuration(s);
   return {
     index: s.index,
     codec: s.codec_name ?? 'unknown',
+    ...(durationSec ? { durationSec } : {}),
     channels: s.channels ?? 0,
     ...(s.channel_layout ? { channelLayout: s.channel_layout } : {}),
     sampleRate: positive(s.sample_rate) ?? 0,
     ...(bitRate ? { bitRate } : {}),
-    ...(language && language !== 'und' ? { language } : {}),
+    ...(language && language !== 'und' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(language) ? { language } : {}),
+    ...(s.tags?.title?.trim() ? { title: s.tags.title.trim().slice(0, 100) } : {}),
+    ...(s.disposition?.default ? { default: true } : {}),
+    ...(s.disposition?.visual_impaired ? { role: 'description' as const } : s.disposition?.comment ? { role: 'commentary' as const } : s.disposition?.dub ? { role: 'dub' as const } : {}),
   };
 }
 
@@ -128,7 +150,16 @@ async function unreadable(error: ToolError, target: string): Promise<Error> {
   return new BadInputError(`unreadable container: ${error.message}`);
 }
 
-export async function probeSource(urlOrPath: string, limits?: Config['limits']): Promise<SourceProbe> {
+/** idet's sample: frames from a quarter in (at most a minute), past any slate or black lead-in. */
+const IDET_FRAMES = 200;
+const idetStart = (durationSec: number): number => (durationSec > 10 ? Math.min(60, durationSec / 4) : 0);
+
+export interface ProbeOptions {
+  /** Confirm an interlaced flag with idet on a sample (default true; the transcoder skips it when the plan has decided). */
+  fields?: boolean;
+}
+
+export async function probeSource(urlOrPath: string, limits?: Config['limits'], options: ProbeOptions = {}): Promise<SourceProbe> {
   if (isLocal(urlOrPath)) {
     const size = await stat(urlOrPath).then((s) => s.size, (e: NodeJS.ErrnoException) => {
       throw e.code === 'ENOENT' ? new NotFoundError(`source not found: ${urlOrPath}`) : e;
@@ -158,10 +189,12 @@ export async function probeSource(urlOrPath: string, limits?: Config['limits']):
   }
   const firstVideo = videos[0];
   const video = firstVideo ? videoOf(firstVideo) : undefined;
+  const flagged = flaggedFieldOrder(firstVideo?.field_order);
   const chosenAudio = audios.find((s) => s.disposition?.default) ?? audios[0];
   const audio = chosenAudio ? audioOf(chosenAudio) : undefined;
+  const audioTracks = audios.map((s) => (s === chosenAudio && audio ? audio : audioOf(s)));
 
-  const durationSec = positive(format.duration) ?? Math.max(0, ...[...videos, ...audios].map((s) => positive(s.duration) ?? 0));
+  const durationSec = positive(format.duration) ?? Math.max(0, ...[...videos, ...audios].map((s) => streamDuration(s) ?? 0));
   if (!(durationSec > 0)) throw new BadInputError('zero duration: the file holds no playable time');
   const bitRate = positive(format.bit_rate);
 
@@ -172,6 +205,10 @@ export async function probeSource(urlOrPath: string, limits?: Config['limits']):
       throw new BadInputError(`its picture is ${video.displayWidth}x${video.displayHeight}, above the ${limits.maxWidth}x${limits.maxHeight} limit`);
     }
   }
+  if (video && flagged) {
+    const idet = options.fields === false ? undefined : await sampleFields(urlOrPath, video.index, { startSec: idetStart(durationSec), frames: IDET_FRAMES });
+    video.interlace = judgeInterlace(flagged, idet);
+  }
   return {
     formatName,
     durationSec,
@@ -180,5 +217,6 @@ export async function probeSource(urlOrPath: string, limits?: Config['limits']):
     ...(video ? { video } : {}),
     ...(audio ? { audio } : {}),
     audioStreamCount: audios.length,
+    ...(audioTracks.length > 1 ? { audioTracks } : {}),
   };
 }

@@ -8,6 +8,8 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mediaFolder, mediaPlaylist, posterJpeg, posterPng, renditionsFile, storyboardImage, storyboardVtt } from '../domain/layout.js';
 import { renderMediaPlaylist } from '../domain/manifests/index.js';
+import { expectedDurationSec } from '../domain/verify.js';
+import { planAudioRenditions } from '../domain/ladder.js';
 import type { JobSpec, Plan, RenditionMeta, RenditionsFile, SourceProbe, ThumbnailSet } from '../domain/types.js';
 import { BadInputError } from './errors.js';
 import { runEncode, ToolError, variantDir, type EncodeProgress, type EncodeSpec } from './ffmpeg.js';
@@ -76,17 +78,23 @@ export async function encodeJob(
     return v;
   });
   if (video.length > 0 && !probe.video) throw new BadInputError('the plan asks for video, but the source has no video stream');
-  const audio = job.audio && plan.audio && probe.audio ? plan.audio : undefined;
+  // Plans made before tracks were named have no sourceIndex: their one track is the probe's default.
+  const audio = job.audio && probe.audio ? planAudioRenditions(plan).map((a) => ({ ...a, stream: a.sourceIndex ?? probe.audio?.index ?? 0 })) : [];
   const thumbs = job.thumbnails ? thumbnailsFor(plan, probe, dir) : undefined;
   const variants = [
     ...video.map((v) => ({ id: v.id, kind: 'video' as const, frameRate: plan.fps })),
-    ...(audio ? [{ id: audio.id, kind: 'audio' as const, channels: audio.channels, sampleRate: audio.sampleRate, ...(probe.audio?.language ? { language: probe.audio.language } : {}) }] : []),
+    ...audio.map((a) => {
+      const language = a.language ?? (a.sourceIndex === undefined ? probe.audio?.language : undefined);
+      return { id: a.id, kind: 'audio' as const, channels: a.channels, sampleRate: a.sampleRate, ...(language ? { language } : {}), ...(a.name ? { name: a.name } : {}), ...(a.role ? { role: a.role } : {}) };
+    }),
   ];
 
   const spec: EncodeSpec = {
     input: input.path,
     ...(probe.video && video.length ? { videoStream: probe.video.index } : {}),
-    ...(audio && probe.audio ? { audioStream: probe.audio.index, audio } : {}),
+    ...(audio.length > 0 ? { audio: audio.map((a) => ({ stream: a.stream, bitrate: a.bitrate, channels: a.channels, sampleRate: a.sampleRate, ...(a.language ? { language: a.language } : {}) })) } : {}),
+    ...(plan.picture?.deinterlace ? { deinterlace: { fieldOrder: plan.picture.deinterlace.fieldOrder } } : {}),
+    ...(plan.picture?.toneMap ? { toneMap: { from: plan.picture.toneMap.from, primaries: plan.picture.toneMap.primaries, matrix: plan.picture.toneMap.matrix } } : {}),
     fps: plan.fps,
     gopFrames: plan.gopFrames,
     segmentSeconds: plan.segmentSeconds,
@@ -117,7 +125,7 @@ export async function encodeJob(
   }
 }
 
-type Variant = { id: string; kind: 'video' | 'audio'; frameRate?: number; channels?: number; sampleRate?: number; language?: string };
+type Variant = { id: string; kind: 'video' | 'audio'; frameRate?: number; channels?: number; sampleRate?: number; language?: string; name?: string; role?: RenditionMeta['role'] };
 
 /** The job's outputs read back from what the encode left and what the uploader recorded. */
 async function collectOutputs(o: {
@@ -140,8 +148,11 @@ async function collectOutputs(o: {
     media.push(...collected.files);
   }
   for (const r of renditions) {
-    if (plan.durationSec - r.durationSec > EARLY_END_SEC) {
-      throw new BadInputError(`the source ends early: its ${r.kind} decodes to ${r.durationSec.toFixed(2)} s of the ${plan.durationSec.toFixed(2)} s its container declares (truncated or damaged)`);
+    // Each stream by its own declared duration: an audio or subtitle track may outlast the video.
+    const declared = expectedDurationSec(plan, r);
+    if (declared - r.durationSec > EARLY_END_SEC) {
+      const whose = declared === plan.durationSec ? 'its container declares' : `its ${r.kind} stream declares`;
+      throw new BadInputError(`the source ends early: its ${r.kind} decodes to ${r.durationSec.toFixed(2)} s of the ${declared.toFixed(2)} s ${whose} (truncated or damaged)`);
     }
   }
 

@@ -22,14 +22,19 @@ export interface EncodeSpec {
   input: string;
   /** Absolute stream indexes in the input. */
   videoStream?: number;
-  audioStream?: number;
+
   fps: number;
   gopFrames: number;
   /** Cut target: segments end on the first keyframe at or after each multiple of it. */
   segmentSeconds: number;
   segmentFormat: SegmentFormat;
+  /** Deinterlace before anything else (bwdif, one frame per frame, the given field order). */
+  deinterlace?: { fieldOrder: 'tff' | 'bff' };
+  /** Tone-map an HDR source to SDR BT.709 once, at the top rendition's size, before the split. */
+  toneMap?: { from: 'pq' | 'hlg'; primaries: string; matrix: string };
   video: Pick<VideoRendition, 'width' | 'height' | 'bitrate' | 'maxrate' | 'bufsize' | 'profile' | 'level'>[];
-  audio?: { bitrate: number; channels: number; sampleRate: number };
+  /** Audio renditions, each from its own source stream (absolute index), after the videos in variant order. */
+  audio?: { stream: number; bitrate: number; channels: number; sampleRate: number; language?: string }[];
   /** Variant i (videos in order, then audio) lands in variantDir(outDir, i). */
   outDir: string;
   thumbnails?: {
@@ -66,7 +71,9 @@ function filterGraph(spec: EncodeSpec): string | undefined {
   if (t) branches.push('poster');
   if (t?.storyboard) branches.push('board');
   // One decode, one frame-rate conversion (which also makes VFR constant), then a branch per output.
-  const chains = [`[0:${spec.videoStream}]fps=${rate(spec.fps)},split=${branches.length}${branches.map((b) => `[${b}]`).join('')}`];
+  // Deinterlacing comes first: fps must not drop or repeat frames whose fields are still woven.
+  const deinterlace = spec.deinterlace ? `bwdif=mode=send_frame:parity=${spec.deinterlace.fieldOrder}:deint=all,` : '';
+  const chains = [`[0:${spec.videoStream}]${deinterlace}fps=${rate(spec.fps)},${toneMapChain(spec)}split=${branches.length}${branches.map((b) => `[${b}]`).join('')}`];
   spec.video.forEach((v, i) => {
     // Scaling to the planned display size yields square pixels; autorotate has already turned the frame.
     chains.push(`[v${i}]scale=${v.width}:${v.height},setsar=1,format=yuv420p[out${i}]`);
@@ -77,9 +84,27 @@ function filterGraph(spec: EncodeSpec): string | undefined {
     const pick = t.posterFrame > 0 ? `eq(n,0)+eq(n,${t.posterFrame})` : 'eq(n,0)';
     chains.push(`[poster]select='${pick}',scale=${t.posterWidth}:${t.posterHeight},setsar=1,split=2[png][jpeg]`);
     const b = t.storyboard;
-    if (b) chains.push(`[board]fps=1/${b.intervalSec},scale=${b.tileWidth}:${b.tileHeight},setsar=1,tile=${b.columns}x${b.rows}[sheet]`);
+    if (b) chains.push(`[board]fps=1/${b.intervalSec}:eof_action=pass,scale=${b.tileWidth}:${b.tileHeight},setsar=1,tile=${b.columns}x${b.rows}[sheet]`);
   }
   return chains.join(';');
+}
+
+/**
+ * HDR -> SDR BT.709: linear light (100 nits = 1.0), BT.709 primaries, mobius (in-range values kept,
+ * highlights rolled off; hable darkened SDR-range content by a third), BT.709 transfer, limited range.
+ * Done once, scaled to the job's top rendition first (zscale's float path is the costly part), or to
+ * the poster when a one-rung job cuts a larger one.
+ */
+export function toneMapChain(spec: Pick<EncodeSpec, 'toneMap' | 'video' | 'thumbnails'>): string {
+  const t = spec.toneMap;
+  const top = spec.video[0];
+  if (!t || !top) return '';
+  const tin = t.from === 'pq' ? 'smpte2084' : 'arib-std-b67';
+  // A job of one low rung may also cut the poster, which can be larger: then the poster's size.
+  const poster = spec.thumbnails;
+  const size = poster && poster.posterWidth * poster.posterHeight > top.width * top.height ? { width: poster.posterWidth, height: poster.posterHeight } : top;
+  return `zscale=w=${size.width}:h=${size.height}:tin=${tin}:pin=${t.primaries}:min=${t.matrix}:t=linear:npl=100,format=gbrpf32le,` +
+    'zscale=p=bt709,tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p,';
 }
 
 function streamOptions(spec: EncodeSpec): string[] {
@@ -93,16 +118,19 @@ function streamOptions(spec: EncodeSpec): string[] {
     const g = String(spec.gopFrames);
     opts.push('-preset', spec.x264Preset ?? X264_PRESET, '-g', g, '-keyint_min', g, '-sc_threshold', '0', '-flags:v', '+cgop',
       '-force_key_frames', `expr:eq(mod(n,${g}),0)`, '-pix_fmt', 'yuv420p');
+    // Tone-mapped output says what it is; otherwise a player may take the source's tags for it.
+    if (spec.toneMap) opts.push('-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv');
   }
-  if (spec.audio && spec.audioStream !== undefined) {
-    opts.push('-map', `0:${spec.audioStream}`, '-c:a', 'aac', '-b:a', String(spec.audio.bitrate), '-ac', String(spec.audio.channels),
-      '-ar', String(spec.audio.sampleRate));
-  }
+  (spec.audio ?? []).forEach((a, i) => {
+    opts.push('-map', `0:${a.stream}`, `-c:a:${i}`, 'aac', `-b:a:${i}`, String(a.bitrate), `-ac:a:${i}`, String(a.channels), `-ar:a:${i}`, String(a.sampleRate),
+      // In the init segment too (mdhd), for players that read it there; -map_metadata -1 drops the source's.
+      ...(a.language ? [`-metadata:s:a:${i}`, `language=${a.language}`] : []));
+  });
   return opts;
 }
 
 function packagingOptions(spec: EncodeSpec): string[] {
-  const variants = [...spec.video.map((_, i) => `v:${i}`), ...(spec.audio && spec.audioStream !== undefined ? ['a:0'] : [])];
+  const variants = [...spec.video.map((_, i) => `v:${i}`), ...(spec.audio ?? []).map((_, i) => `a:${i}`)];
   const ext = spec.segmentFormat === 'ts' ? 'ts' : 'm4s';
   // hls_time is in microseconds inside ffmpeg: round down so a keyframe exactly on the boundary cuts.
   const hlsTime = (Math.floor(spec.segmentSeconds * 1e6) / 1e6).toFixed(6);

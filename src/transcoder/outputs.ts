@@ -35,6 +35,8 @@ export interface VariantInfo {
   channels?: number;
   sampleRate?: number;
   language?: string;
+  name?: string;
+  role?: RenditionMeta['role'];
   /** What the uploader learned of each segment (by file name) before it left the disk. */
   facts: Map<string, SegmentFact>;
   /** MPEG-TS: a local copy of the first segment, for the codec probe. */
@@ -131,6 +133,8 @@ export async function collectVariant(v: VariantInfo): Promise<CollectedRendition
     ...(v.channels ? { channels: v.channels } : {}),
     ...(v.sampleRate ? { sampleRate: v.sampleRate } : {}),
     ...(v.language ? { language: v.language } : {}),
+    ...(v.name ? { name: v.name } : {}),
+    ...(v.role ? { role: v.role } : {}),
     peakBitrate: peakBitrate(segments),
     averageBitrate: Math.ceil(totalBits / (totalTicks / timescale)),
     playlist: mediaPlaylist(v.version, v.id),

@@ -109,7 +109,7 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
   const prefix = streamPrefix(dest, sourceAt.name);
   const uploaded: string[] = [];
   try {
-    const probe = await readingSource(source.server, () => probeSource(source.input, ctx.limits));
+    const probe = await readingSource(source.server, () => probeSource(source.input, ctx.limits, { fields: !args.plan }));
     ctx.log(`source ${args.source}: ${probe.formatName}, ${probe.durationSec.toFixed(2)} s, ` +
       `video ${probe.video ? `${probe.video.codec} ${probe.video.displayWidth}x${probe.video.displayHeight} @${probe.video.fps.toFixed(3)}` : 'none'}, ` +
       `audio ${probe.audio ? `${probe.audio.codec} ${probe.audio.channels} ch` : 'none'}`);
@@ -128,7 +128,7 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
     if (jobs.length === 0) throw new UsageError(`the plan has no job ${JSON.stringify(args.jobId)} (jobs: ${plan.jobs.map((j) => j.id).join(', ')})`);
     ctx.log(`plan ${plan.version}: ${plan.video.map((v) => `${v.id} ${v.width}x${v.height} ${Math.round(v.bitrate / 1000)}k`).join(', ') || 'no video'}` +
       `${plan.audio ? `, audio ${plan.audio.channels} ch ${plan.audio.bitrate / 1000}k` : ''}; ${plan.fps.toFixed(3)} fps, GOP ${plan.gopFrames}, ` +
-      `segments ${plan.segmentSeconds.toFixed(3)} s ${plan.segmentFormat}; jobs ${jobs.map((j) => j.id).join(', ')}`);
+      `segments ${plan.segmentSeconds.toFixed(3)} s ${plan.segmentFormat}${plan.picture?.deinterlace ? `, deinterlaced (bwdif, ${plan.picture.deinterlace.fieldOrder})` : ''}${plan.picture?.toneMap ? `, tone-mapped (${plan.picture.toneMap.from} -> bt709)` : ''}; jobs ${jobs.map((j) => j.id).join(', ')}`);
 
     const uploads = { store: destStore, bucket: dest.bucket, prefix, scratchBytes: ctx.limits?.scratchBytes ?? DEFAULT_SCRATCH_BYTES, log: (line: string) => ctx.log(line) };
     const outputs: JobOutputs[] = [];

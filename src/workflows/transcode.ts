@@ -49,6 +49,7 @@ function plan(request: TranscodeRequest, inspected: InspectResult): Plan {
       formats: settings.formats,
       segmentFormat: settings.segmentFormat,
       parallelism: settings.parallelism,
+      ...(settings.audioTracks ? { audioTracks: settings.audioTracks } : {}),
       etag: inspected.etag,
     });
   } catch (error) {

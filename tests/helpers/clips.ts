@@ -22,6 +22,19 @@ export type ClipKind =
   | 'hevc-10bit'
   | 'vfr';
 
+/** Sources of the catalogue features (issue 12), kept apart from the shapes every suite runs through. */
+export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts' | 'hdr10' | 'hlg' | 'two-languages';
+
+/** The SDR picture the HDR clips are made from: what a tone-mapped output is compared with. */
+export const sdrReference = (o: Required<ClipOptions>): string => `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}:duration=${o.seconds}`;
+
+/** testsrc2 carried into HDR (white at 100 nits), 10-bit HEVC tagged as HDR10 or HLG broadcasters deliver it. */
+function hdr(o: Required<ClipOptions>, transfer: 'smpte2084' | 'arib-std-b67'): string[] {
+  return ['-f', 'lavfi', '-i', sdrReference(o), '-vf', `zscale=tin=bt709:t=${transfer}:pin=bt709:p=bt2020:min=bt709:m=bt2020nc:rin=tv:r=tv:npl=100,format=yuv420p10le`,
+    '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', `log-level=error:colorprim=bt2020:transfer=${transfer}:colormatrix=bt2020nc`,
+    '-color_primaries', 'bt2020', '-color_trc', transfer, '-colorspace', 'bt2020nc', '-tag:v', 'hvc1'];
+}
+
 export interface ClipOptions {
   seconds?: number;
   width?: number;
@@ -38,7 +51,7 @@ const tone = (s: number, layout = 'stereo'): string[] => [
 const x264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '30'];
 const aac = ['-c:a', 'aac', '-b:a', '96k'];
 
-function recipe(kind: ClipKind, o: Required<ClipOptions>): { ext: string; args: string[] } {
+function recipe(kind: ClipKind | FeatureClipKind, o: Required<ClipOptions>): { ext: string; args: string[] } {
   const { seconds: s, width: w, height: h, fps } = o;
   switch (kind) {
     case 'landscape':
@@ -77,6 +90,35 @@ function recipe(kind: ClipKind, o: Required<ClipOptions>): { ext: string; args: 
         args: [...video(w, h, fps, s), ...tone(s), '-vf', `select='lt(t\\,${s / 2})+not(mod(n\\,3))'`, '-fps_mode', 'vfr',
           ...x264, ...aac, '-shortest'],
       };
+    case 'outlasting-tracks':
+      // Valid, and longer than its video: audio lasts 1 s more, a SubRip cue ends 2 s after the video
+      // (Matroska: stream durations come as DURATION tags). The cue file is written by makeClip.
+      return {
+        ext: 'mkv',
+        args: [...video(w, h, fps, s), ...tone(s + 1), '-i', 'SIDE_SRT', '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-c:s', 'srt'],
+      };
+    case 'two-languages':
+      // A dubbed title: English (440 Hz, default, titled) and French (660 Hz). Matroska, which keeps a
+      // track title (MP4 has only a handler name).
+      return {
+        ext: 'mkv',
+        args: [...video(w, h, fps, s), ...tone(s), '-f', 'lavfi', '-i', `sine=frequency=660:sample_rate=48000:duration=${s},aformat=channel_layouts=stereo`,
+          '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-metadata:s:a:0', 'language=eng', '-metadata:s:a:0', 'title=English',
+          '-metadata:s:a:1', 'language=fra', '-disposition:a:0', 'default', '-disposition:a:1', '0'],
+      };
+    case 'hdr10':
+      return { ext: 'mp4', args: hdr(o, 'smpte2084') };
+    case 'hlg':
+      return { ext: 'mp4', args: hdr(o, 'arib-std-b67') };
+    case 'interlaced-ts':
+      // Broadcast-style: MPEG-2 video, interlaced (top field first, fields from a double-rate source so
+      // each field differs: combing if not deinterlaced), MP2 audio, in MPEG-TS.
+      return {
+        ext: 'ts',
+        args: ['-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=${fps * 2}:duration=${s}`, ...tone(s),
+          '-vf', 'tinterlace=mode=interleave_top,setfield=tff', '-c:v', 'mpeg2video', '-b:v', '3M', '-flags', '+ilme+ildct', '-top', '1',
+          '-c:a', 'mp2', '-f', 'mpegts'],
+      };
   }
 }
 
@@ -96,11 +138,14 @@ async function cached(key: string, ext: string, make: (tmp: string) => Promise<v
 }
 
 /** Absolute path of a generated clip of the given kind (default 4 s, 640x360, 30 fps). */
-export async function makeClip(kind: ClipKind, options: ClipOptions = {}): Promise<string> {
+export async function makeClip(kind: ClipKind | FeatureClipKind, options: ClipOptions = {}): Promise<string> {
   const o = { seconds: 4, width: 640, height: 360, fps: 30, ...options };
   const { ext, args } = recipe(kind, o);
   return cached(JSON.stringify({ kind, o, args }), ext, async (tmp) => {
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, tmp]);
+    const srt = `${tmp}.srt`;
+    if (args.includes('SIDE_SRT')) await writeFile(srt, `1\n00:00:00,500 --> 00:00:${String(o.seconds + 2).padStart(2, '0')},000\nstill talking\n`);
+    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args.map((a) => (a === 'SIDE_SRT' ? srt : a)), tmp]);
+    await rm(srt, { force: true });
     if (kind === 'rotated') {
       const plain = `${tmp}.plain.${ext}`;
       await rename(tmp, plain);

@@ -15,6 +15,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('keeps all audio tracks by default, or the first, or a language list, and names a bad one', () => {
+    expect(loadConfig({}).audioTracks).toBe('all');
+    expect(loadConfig({ OCI_TRANSCODE_AUDIO_TRACKS: 'first' }).audioTracks).toBe('first');
+    expect(loadConfig({ OCI_TRANSCODE_AUDIO_TRACKS: 'eng, fra' }).audioTracks).toEqual(['eng', 'fra']);
+    expect(() => loadConfig({ OCI_TRANSCODE_AUDIO_TRACKS: 'english!' })).toThrow(/OCI_TRANSCODE_AUDIO_TRACKS/);
+    expect(() => loadConfig({ OCI_TRANSCODE_AUDIO_TRACKS: ',' })).toThrow(/OCI_TRANSCODE_AUDIO_TRACKS/);
+  });
+
   it('bounds the reconciler by default, and names the variable of a bad bound', () => {
     expect(loadConfig({}).reconcile).toEqual({ maxObjects: 2000, maxStarts: 20, graceSec: 600 });
     expect(loadConfig({ OCI_TRANSCODE_RECONCILE_MAX_OBJECTS: '0', OCI_TRANSCODE_RECONCILE_GRACE_SEC: '0' }).reconcile).toMatchObject({ maxObjects: 0, graceSec: 0 });

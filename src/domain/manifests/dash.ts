@@ -126,6 +126,8 @@ const positive = (r: RenditionMeta, field: 'width' | 'height' | 'frameRate'): nu
  * that rate). With minBufferTime >= the longest segment, the peak segment rate satisfies that by
  * construction, the average does not.
  */
+const ROLE_SCHEME = 'urn:mpeg:dash:role:2011';
+
 export function renderDashManifest(renditions: RenditionMeta[], opts: { durationSec: number }): string {
   const video = renditions.filter((r) => r.kind === 'video').sort((a, b) => (b.height ?? 0) - (a.height ?? 0));
   const audio = renditions.filter((r) => r.kind === 'audio');
@@ -162,6 +164,7 @@ export function renderDashManifest(renditions: RenditionMeta[], opts: { duration
       })),
     });
   }
+  const main = audio.find((a) => a.role === 'main') ?? audio[0];
   for (const a of audio) {
     sets.push({
       '@_id': sets.length,
@@ -170,6 +173,8 @@ export function renderDashManifest(renditions: RenditionMeta[], opts: { duration
       '@_lang': a.language,
       '@_segmentAlignment': 'true',
       '@_startWithSAP': 1,
+      // One set per track: lang and Role let players list and pick them (main is the default).
+      ...(audio.length > 1 || a.name ? { Label: a.name ?? a.language, Role: { '@_schemeIdUri': ROLE_SCHEME, '@_value': a === main ? 'main' : (a.role ?? 'alternate') } } : {}),
       Representation: {
         '@_id': a.id,
         '@_bandwidth': Math.ceil(a.peakBitrate),

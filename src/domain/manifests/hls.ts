@@ -71,20 +71,50 @@ function variantOrder<T extends { bandwidth: number }>(variants: T[]): T[] {
   return start ? [start, ...descending.filter((v) => v !== start)] : [];
 }
 
+/** The main track: role main, else the first. */
+const mainAudio = (audios: RenditionMeta[]): RenditionMeta | undefined => audios.find((a) => a.role === 'main') ?? audios[0];
+
+/** One EXT-X-MEDIA per audio track: the main one DEFAULT, every one AUTOSELECT (players pick by language). */
+function audioMedia(audios: RenditionMeta[], main: RenditionMeta): string[] {
+  const names = new Set<string>();
+  return audios.map((a) => {
+    const name = a.name ?? a.language ?? 'Audio';
+    if (names.has(name)) throw new ManifestError(`master playlist: two audio renditions named ${JSON.stringify(name)} (NAME must be unique in a group)`);
+    names.add(name);
+    const attrs = [
+      'TYPE=AUDIO',
+      `GROUP-ID=${quoted(AUDIO_GROUP)}`,
+      ...(a.language ? [`LANGUAGE=${quoted(a.language)}`] : []),
+      `NAME=${quoted(name)}`,
+      `DEFAULT=${a === main ? 'YES' : 'NO'}`,
+      'AUTOSELECT=YES',
+      ...(a.role === 'description' ? [`CHARACTERISTICS=${quoted('public.accessibility.describes-video')}`] : []),
+      ...(a.channels ? [`CHANNELS=${quoted(String(a.channels))}`] : []),
+      `URI=${quoted(escapePath(a.playlist))}`,
+    ];
+    return `#EXT-X-MEDIA:${attrs.join(',')}`;
+  });
+}
+
 /** The master playlist, stored at the stream prefix (media playlist names are relative to it already). */
 export function renderMasterPlaylist(renditions: RenditionMeta[]): string {
   const video = renditions.filter((r) => r.kind === 'video');
   const audios = renditions.filter((r) => r.kind === 'audio');
   if (video.length === 0 && audios.length === 0) throw new ManifestError('master playlist: no renditions');
-  if (audios.length > 1) throw new ManifestError(`master playlist: expected at most one audio rendition, got ${audios.map((a) => a.id).join(', ')}`);
-  const audio = audios[0];
+  const audio = mainAudio(audios);
   const fmp4 = renditions.some((r) => r.initSegment);
   const lines = ['#EXTM3U', `#EXT-X-VERSION:${fmp4 ? 7 : 3}`, '#EXT-X-INDEPENDENT-SEGMENTS'];
+  // A variant must declare the most its group can add (RFC 8216 4.3.4.2): the costliest track.
+  const audioPeak = Math.max(0, ...audios.map((a) => a.peakBitrate));
+  const audioAverage = Math.max(0, ...audios.map((a) => a.averageBitrate));
+  const audioCodecs = [...new Set(audios.map((a) => a.codecs))].join(',');
 
   if (video.length === 0 && audio) {
-    // Audio-only source: one variant that is the audio playlist itself.
+    // Audio-only source: one variant that is the main audio playlist itself; other tracks as its group.
+    const group = audios.length > 1;
+    if (group) lines.push(...audioMedia(audios, audio));
     lines.push(
-      `#EXT-X-STREAM-INF:BANDWIDTH=${Math.ceil(audio.peakBitrate)},AVERAGE-BANDWIDTH=${Math.ceil(audio.averageBitrate)},CODECS=${quoted(audio.codecs)}`,
+      `#EXT-X-STREAM-INF:BANDWIDTH=${Math.ceil(group ? audioPeak : audio.peakBitrate)},AVERAGE-BANDWIDTH=${Math.ceil(group ? audioAverage : audio.averageBitrate)},CODECS=${quoted(group ? audioCodecs : audio.codecs)}${group ? `,AUDIO=${quoted(AUDIO_GROUP)}` : ''}`,
       escapePath(audio.playlist),
       '',
     );
@@ -92,33 +122,22 @@ export function renderMasterPlaylist(renditions: RenditionMeta[]): string {
   }
 
   const grouped = audio !== undefined && video.every((v) => !hasAudioCodec(v.codecs));
-  if (audio && grouped) {
-    const attrs = [
-      'TYPE=AUDIO',
-      `GROUP-ID=${quoted(AUDIO_GROUP)}`,
-      ...(audio.language ? [`LANGUAGE=${quoted(audio.language)}`] : []),
-      `NAME=${quoted(audio.language ?? 'Audio')}`,
-      'DEFAULT=YES',
-      'AUTOSELECT=YES',
-      ...(audio.channels ? [`CHANNELS=${quoted(String(audio.channels))}`] : []),
-      `URI=${quoted(escapePath(audio.playlist))}`,
-    ];
-    lines.push(`#EXT-X-MEDIA:${attrs.join(',')}`);
-  }
+  if (audio && grouped) lines.push(...audioMedia(audios, audio));
+  else if (audios.length > 1) throw new ManifestError(`master playlist: audio muxed into the video variants, yet ${audios.length} audio renditions`);
 
   const variants = video.map((v) => {
     for (const field of ['width', 'height', 'frameRate'] as const) {
       if (!(Number(v[field]) > 0)) throw new ManifestError(`rendition ${v.id}: ${field} missing for a video variant`);
     }
-    const withAudio = grouped && audio;
-    const bandwidth = Math.ceil(v.peakBitrate + (withAudio ? audio.peakBitrate : 0));
-    const average = Math.ceil(v.averageBitrate + (withAudio ? audio.averageBitrate : 0));
+    const withAudio = grouped && audio !== undefined;
+    const bandwidth = Math.ceil(v.peakBitrate + (withAudio ? audioPeak : 0));
+    const average = Math.ceil(v.averageBitrate + (withAudio ? audioAverage : 0));
     const attrs = [
       `BANDWIDTH=${bandwidth}`,
       `AVERAGE-BANDWIDTH=${average}`,
       `RESOLUTION=${v.width}x${v.height}`,
       `FRAME-RATE=${(v.frameRate ?? 0).toFixed(3)}`,
-      `CODECS=${quoted(withAudio ? `${v.codecs},${audio.codecs}` : v.codecs)}`,
+      `CODECS=${quoted(withAudio ? `${v.codecs},${audioCodecs}` : v.codecs)}`,
       ...(withAudio ? [`AUDIO=${quoted(AUDIO_GROUP)}`] : []),
     ];
     return { bandwidth, lines: [`#EXT-X-STREAM-INF:${attrs.join(',')}`, escapePath(v.playlist)] };

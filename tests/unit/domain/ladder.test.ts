@@ -157,6 +157,41 @@ describe('planLadder: options, jobs, errors', () => {
     expect(() => planLadder(probe({}), { formats: [] })).toThrow(PlanError);
   });
 
+  it('carries each stream\'s own declared duration, so outputs are judged by it', () => {
+    const plan = planLadder(probe({ durationSec: 58 }, { audio: { index: 1, codec: 'aac', channels: 2, sampleRate: 48000, durationSec: 59.5 } }));
+    expect(plan).toMatchObject({ durationSec: 60, videoDurationSec: 58, audio: { durationSec: 59.5 } });
+    const undeclared = planLadder(probe({}));
+    expect(undeclared.videoDurationSec).toBeUndefined();
+    expect(undeclared.audio?.durationSec).toBeUndefined();
+  });
+
+  it('keeps every audio track by default, the source\'s default first, with language, unique names and roles', () => {
+    const tracks = [
+      { index: 1, codec: 'aac', channels: 2, sampleRate: 48000, language: 'fra', title: 'Version française' },
+      { index: 2, codec: 'ac3', channels: 6, sampleRate: 48000, language: 'eng', default: true },
+      { index: 3, codec: 'aac', channels: 2, sampleRate: 44100, language: 'eng', role: 'commentary' as const },
+      { index: 4, codec: 'opus', channels: 1, sampleRate: 48000 },
+    ];
+    const p = probe({}, { audio: tracks[1], audioTracks: tracks, audioStreamCount: 4 });
+    const plan = planLadder(p);
+    const audio = [plan.audio, ...(plan.moreAudio ?? [])].map((a) => a && [a.id, a.sourceIndex, a.language, a.name, a.role, a.channels]);
+    expect(audio).toEqual([
+      ['audio', 2, 'eng', 'eng', 'main', 2],
+      ['audio-fra', 1, 'fra', 'Version française', 'alternate', 2],
+      ['audio-eng', 3, 'eng', 'eng (2)', 'commentary', 2],
+      ['audio-und', 4, undefined, 'Audio 4', 'alternate', 1],
+    ]);
+    expect(planLadder(p, { audioTracks: 'first' }).moreAudio).toBeUndefined();
+    expect(planLadder(p, { audioTracks: 'first' }).audio).toMatchObject({ id: 'audio', sourceIndex: 2 });
+    const french = planLadder(p, { audioTracks: ['FRA'] });
+    expect([french.audio?.sourceIndex, french.moreAudio]).toEqual([1, undefined]);
+    // No track of the listed languages: the default track, never silence.
+    expect(planLadder(p, { audioTracks: ['deu'] }).audio?.sourceIndex).toBe(2);
+    expect(planLadder(p, { preset: 'seed' }).moreAudio).toBeUndefined();
+    // A one-track source plans exactly what it always did.
+    expect(planLadder(probe({})).audio).toEqual({ id: 'audio', bitrate: 128_000, channels: 2, sampleRate: 48_000 });
+  });
+
   it('names the version folder after the etag', () => {
     expect(planLadder(probe({}), { etag: 'abc' }).version).toBe(versionFolder('abc'));
     expect(planLadder(probe({}), { etag: 'abc' }).version).not.toBe(planLadder(probe({}), { etag: 'abd' }).version);

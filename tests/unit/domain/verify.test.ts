@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderMediaPlaylist } from '../../../src/domain/manifests/index.js';
 import { mediaPlaylist, posterPng, renditionsFile as renditionsName } from '../../../src/domain/layout.js';
 import type { Plan, RenditionsFile, VideoRendition } from '../../../src/domain/types.js';
-import { parseMediaPlaylist, resolveUri, verifyOutputs, type VerifyInput } from '../../../src/domain/verify.js';
+import { expectedDurationSec, parseMediaPlaylist, resolveUri, verifyOutputs, type VerifyInput } from '../../../src/domain/verify.js';
 import type { ObjectInfo } from '../../../src/ports.js';
 import { audioRendition, renditionsFile, videoRendition, VERSION } from './manifests/fixtures.js';
 
@@ -93,6 +93,23 @@ describe('verifyOutputs', () => {
     const g = files();
     g[0]!.version = 'v-99999999';
     expect(codes({ files: g })).toContain('version-mismatch');
+  });
+
+  it('judges each rendition by its own source stream\'s declared duration, not the container\'s', () => {
+    // Video 10.5 s, audio 12.5 s, a subtitle to 14 s: the container says 14 s, and the file is valid.
+    const f = [renditionsFile('job-1', [videoRendition(720), videoRendition(360), audioRendition({}, [4, 4, 4, 0.5])], { thumbnails: { png: posterPng(VERSION) } })];
+    const p = plan();
+    const container = { ...p, durationSec: 14 };
+    const declared = { ...container, videoDurationSec: 10.5, audio: { ...p.audio!, durationSec: 12.5 } };
+    expect(verifyOutputs({ plan: declared, files: f, listing: listingOf(f) })).toEqual([]);
+    expect(verifyOutputs({ plan: container, files: f, listing: listingOf(f) }).map((x) => x.message)).toEqual([
+      'rendition 720p segments last 10.500 s, the source 14.000 s (tolerance 0.1 s)',
+      'rendition 360p segments last 10.500 s, the source 14.000 s (tolerance 0.1 s)',
+      'rendition audio segments last 12.500 s, the source 14.000 s (tolerance 0.1 s)',
+    ]);
+    expect(expectedDurationSec(declared, { id: 'audio', kind: 'audio' })).toBe(12.5);
+    expect(expectedDurationSec(declared, { id: '720p', kind: 'video' })).toBe(10.5);
+    expect(expectedDurationSec(container, { id: '720p', kind: 'video' })).toBe(14);
   });
 
   it('reports durations off the probe beyond the tolerance, and accepts AAC priming within it', () => {

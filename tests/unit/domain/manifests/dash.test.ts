@@ -56,6 +56,23 @@ describe('renderDashManifest', () => {
     expect(all(el(rep, 'SegmentTemplate', 'SegmentTimeline'), 'S')).toEqual([{ t: '0', d: '192000', r: '1' }, { d: '120000' }]);
   });
 
+  it('gives each audio track its own set with lang, Label and Role (main, then alternate or what the source says)', () => {
+    const tracks = [
+      audioRendition({ language: 'eng', name: 'English', role: 'main' }),
+      audioRendition({ id: 'audio-fra', language: 'fra', name: 'Français', role: 'alternate' }),
+      audioRendition({ id: 'audio-eng-2', language: 'eng', name: 'Commentary', role: 'commentary' }),
+    ];
+    const sets = all(el(el(parse(renderDashManifest([videoRendition(720), ...tracks], { durationSec: 10.5 })), 'MPD'), 'Period'), 'AdaptationSet').slice(1);
+    expect(sets.map((set) => [set.lang, set.Label, el(set, 'Role').value, el(set, 'Representation').id])).toEqual([
+      ['eng', 'English', 'main', 'audio'],
+      ['fra', 'Français', 'alternate', 'audio-fra'],
+      ['eng', 'Commentary', 'commentary', 'audio-eng-2'],
+    ]);
+    expect(el(sets[0], 'Role').schemeIdUri).toBe('urn:mpeg:dash:role:2011');
+    // One unnamed track stays as it was: no Role, no Label.
+    expect(audioSet?.Role).toBeUndefined();
+  });
+
   it('writes audio-only and video-only MPDs', () => {
     const sets = (xml: string): Node[] => all(el(parse(xml), 'MPD', 'Period'), 'AdaptationSet');
     const a = sets(renderDashManifest([audioRendition()], { durationSec: 10.5 }));

@@ -83,6 +83,27 @@ describe('renderMasterPlaylist', () => {
     expect(text).toMatch(/FRAME-RATE=30\.000,/);
   });
 
+  it('lists every audio track in one group: LANGUAGE, unique NAME, the main one DEFAULT, all AUTOSELECT, CHANNELS', () => {
+    const tracks = [
+      audioRendition({ language: 'eng', name: 'English', role: 'main' }),
+      audioRendition({ id: 'audio-fra', language: 'fra', name: 'Français', role: 'alternate', playlist: `${VERSION}/audio-fra/playlist.m3u8`, peakBitrate: 140_000, averageBitrate: 129_000 }),
+      audioRendition({ id: 'audio-eng-2', language: 'eng', name: 'Described', role: 'description', channels: 1, playlist: `${VERSION}/audio-eng-2/playlist.m3u8` }),
+    ];
+    const text = renderMasterPlaylist([videoRendition(720), ...tracks]);
+    const m = parseM3u8(text);
+    const group = m.mediaGroups?.AUDIO?.audio ?? {};
+    expect(Object.keys(group)).toEqual(['English', 'Français', 'Described']);
+    expect(group.English).toMatchObject({ language: 'eng', default: true, autoselect: true, uri: `${VERSION}/audio/playlist.m3u8` });
+    expect(group['Français']).toMatchObject({ language: 'fra', default: false, autoselect: true, uri: `${VERSION}/audio-fra/playlist.m3u8` });
+    expect(text).toContain('NAME="Described",DEFAULT=NO,AUTOSELECT=YES,CHARACTERISTICS="public.accessibility.describes-video",CHANNELS="1"');
+    // The variant declares the costliest track of its group, and the audio codec once.
+    expect(m.playlists?.[0]?.attributes).toMatchObject({ BANDWIDTH: 720 * 5000 + 140_000, 'AVERAGE-BANDWIDTH': String(720 * 4000 + 129_000), CODECS: 'avc1.64001f,mp4a.40.2', AUDIO: 'audio' });
+    // Audio only: the main track is the variant, the others its group.
+    const audioOnly = parseM3u8(renderMasterPlaylist(tracks.slice(0, 2)));
+    expect(audioOnly.playlists?.map((p) => [p.uri, p.attributes.AUDIO])).toEqual([[`${VERSION}/audio/playlist.m3u8`, 'audio']]);
+    expect(Object.keys(audioOnly.mediaGroups?.AUDIO?.audio ?? {})).toEqual(['English', 'Français']);
+  });
+
   it('starts with the best variant under the start cap, then descends', () => {
     const order = parseM3u8(renderMasterPlaylist(ladder)).playlists?.map((p) => p.uri.split('/')[1]);
     // peaks: 1080p 5.4M, 720p 3.6M, 480p 2.4M, 360p 1.8M; the cap is 3M.
@@ -116,7 +137,7 @@ describe('renderMasterPlaylist', () => {
     const odd = videoRendition(360, { playlist: 'v-1/3 60p#/playlist.m3u8' });
     expect(renderMasterPlaylist([odd])).toContain('\nv-1/3%2060p%23/playlist.m3u8\n');
     expect(() => renderMasterPlaylist([])).toThrow(/no renditions/);
-    expect(() => renderMasterPlaylist([audioRendition(), audioRendition({ id: 'a2' })])).toThrow(/at most one audio/);
+    expect(() => renderMasterPlaylist([audioRendition(), audioRendition({ id: 'a2' })])).toThrow(/two audio renditions named "Audio"/);
     expect(() => renderMasterPlaylist([videoRendition(360, { width: undefined })])).toThrow(/360p: width missing/);
     expect(() => renderMasterPlaylist([audioRendition({ language: 'e"n' })])).not.toThrow();
     expect(() => renderMasterPlaylist([videoRendition(360), audioRendition({ language: 'e"n' })])).toThrow(/quoted-string/);
