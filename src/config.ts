@@ -71,6 +71,15 @@ const settingsSchema = z.object({
     /** Path of the `temporal` CLI; found on PATH or in Python's scripts folder when empty. */
     temporalBin: z.string().optional(),
   }),
+  /** Time-split encoding of long sources (src/domain/chunks.ts, docs/workflow.md "Long sources"). */
+  chunking: z.object({
+    /** Sources longer than this are cut into chunk jobs on segment boundaries, plus one audio job. */
+    thresholdSec: z.coerce.number().positive().default(1200),
+    /** Target length of one chunk (whole segments; grown so that a plan has at most 300 chunks). */
+    chunkSec: z.coerce.number().positive().default(60),
+    /** Chunk jobs (container instances) of one run at once: match the tenancy's Container Instances limit. */
+    maxInstances: z.coerce.number().int().min(1).max(500).default(20),
+  }),
   /** The janitor's reconciler: source objects whose event was lost get their run (src/janitor/reconcile.ts). */
   reconcile: z.object({
     /** Source objects listed per sweep, all source buckets together; the next scheduled sweep goes on from there. 0: off. */
@@ -125,6 +134,9 @@ export const ENV_NAMES = {
   'dev.port': 'OCI_TRANSCODE_DEV_PORT',
   'dev.uiPort': 'OCI_TRANSCODE_DEV_UI_PORT',
   'dev.temporalBin': 'OCI_TRANSCODE_TEMPORAL_BIN',
+  'chunking.thresholdSec': 'OCI_TRANSCODE_CHUNK_THRESHOLD_SEC',
+  'chunking.chunkSec': 'OCI_TRANSCODE_CHUNK_SEC',
+  'chunking.maxInstances': 'OCI_TRANSCODE_MAX_INSTANCES',
   'reconcile.maxObjects': 'OCI_TRANSCODE_RECONCILE_MAX_OBJECTS',
   'reconcile.maxStarts': 'OCI_TRANSCODE_RECONCILE_MAX_STARTS',
   'reconcile.graceSec': 'OCI_TRANSCODE_RECONCILE_GRACE_SEC',
@@ -145,7 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (leaf === undefined) raw[head] = value;
     else raw[head] = { ...(raw[head] as Record<string, unknown> | undefined), [leaf]: value };
   }
-  for (const section of ['limits', 'job', 'dev', 'reconcile']) raw[section] ??= {};
+  for (const section of ['limits', 'job', 'dev', 'reconcile', 'chunking']) raw[section] ??= {};
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {

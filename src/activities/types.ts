@@ -15,6 +15,8 @@ export interface RunSettings {
    * absent in runs recorded before they existed (then: 3 minutes, and the run's own queue).
    */
   job: { maxAttempts: number; timeoutSec: number; pollSec: number; backoffSec: number; startTimeoutSec?: number; taskQueue?: string };
+  /** Time-split encoding of long sources (domain/chunks.ts); absent in runs recorded before it existed. */
+  chunking?: { thresholdSec: number; chunkSec: number; maxInstances: number };
 }
 
 export interface InspectResult {

@@ -6,6 +6,7 @@
 // The wire contract (request, plan, renditions.json, transcoder events): zod schemas in contract.ts.
 export type {
   AudioRendition,
+  ChunkRange,
   DestRef,
   JobSpec,
   Parallelism,

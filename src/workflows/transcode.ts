@@ -19,6 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { InspectResult, RunFacts, UploadJudgement } from '../activities/index.js';
+import { chunkPlan } from '../domain/chunks.js';
 import { planLadder } from '../domain/ladder.js';
 import { streamPrefix } from '../domain/layout.js';
 import { formatOciUri } from '../domain/oci-uri.js';
@@ -43,13 +44,15 @@ function assertNamesSource(request: TranscodeRequest): void {
 function plan(request: TranscodeRequest, inspected: InspectResult): Plan {
   const { settings } = inspected;
   try {
-    return planLadder(inspected.probe, {
+    const ladder = planLadder(inspected.probe, {
       preset: settings.preset,
       formats: settings.formats,
       segmentFormat: settings.segmentFormat,
       parallelism: settings.parallelism,
       etag: inspected.etag,
     });
+    // Long sources are split in time (runs recorded before chunking existed have no such setting).
+    return settings.chunking ? chunkPlan(ladder, settings.chunking) : ladder;
   } catch (error) {
     // Anything else is a bug: it fails the workflow task (see `transcode`) until a fixed worker runs it.
     if (error instanceof Error && error.name === 'PlanError') {
