@@ -8,7 +8,9 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mediaFolder, mediaPlaylist, posterJpeg, posterPng, renditionsFile, storyboardImage, storyboardVtt } from '../domain/layout.js';
 import { renderMediaPlaylist } from '../domain/manifests/index.js';
+import { jobSeconds } from '../domain/chunks.js';
 import type { JobSpec, Plan, RenditionMeta, RenditionsFile, SourceProbe, ThumbnailSet } from '../domain/types.js';
+import { checkChunkInits, chunkEncode, hashInits } from './chunk-job.js';
 import { BadInputError } from './errors.js';
 import { runEncode, ToolError, variantDir, type EncodeProgress, type EncodeSpec } from './ffmpeg.js';
 import { collectVariant, type OutputFile } from './outputs.js';
@@ -83,9 +85,11 @@ export async function encodeJob(
     ...(audio ? [{ id: audio.id, kind: 'audio' as const, channels: audio.channels, sampleRate: audio.sampleRate, ...(probe.audio?.language ? { language: probe.audio.language } : {}) }] : []),
   ];
 
+  const chunk = job.chunk;
   const spec: EncodeSpec = {
     input: input.path,
-    ...(probe.video && video.length ? { videoStream: probe.video.index } : {}),
+    ...(probe.video && (video.length || thumbs) ? { videoStream: probe.video.index } : {}),
+    ...(chunk ? chunkEncode(chunk, plan.fps) : {}),
     ...(audio && probe.audio ? { audioStream: probe.audio.index, audio } : {}),
     fps: plan.fps,
     gopFrames: plan.gopFrames,
@@ -96,7 +100,8 @@ export async function encodeJob(
     ...(thumbs ? { thumbnails: thumbs.spec } : {}),
   };
   const uploader = new SegmentUploader({ ...input.uploads, workDir: input.workDir });
-  variants.forEach((v, i) => uploader.watch({ id: v.id, kind: v.kind, dir: variantDir(dir, i), folder: mediaFolder(plan.version, v.id), segmentFormat: plan.segmentFormat }));
+  const shift = chunk ? { startFrame: chunk.startFrame, fps: plan.fps, sequenceOffset: chunk.firstSegment } : undefined;
+  variants.forEach((v, i) => uploader.watch({ id: v.id, kind: v.kind, dir: variantDir(dir, i), folder: mediaFolder(plan.version, v.id), segmentFormat: plan.segmentFormat, ...(shift ? { shift } : {}) }));
   try {
     uploader.start();
     const stop = signal ? AbortSignal.any([signal, uploader.signal]) : uploader.signal;
@@ -110,6 +115,7 @@ export async function encodeJob(
     }
     const facts = await uploader.finish();
     const outputs = await collectOutputs({ plan, job, dir, variants, thumbs, facts, keptSegment: (d) => uploader.keptSegment(d) });
+    if (chunk) await checkChunkInits(outputs, input.uploads);
     return { ...outputs, uploaded: [...uploader.uploaded], peakScratchBytes: uploader.peakScratchBytes };
   } catch (error) {
     await uploader.abandon();
@@ -139,11 +145,13 @@ async function collectOutputs(o: {
     renditions.push(collected.meta);
     media.push(...collected.files);
   }
+  const expectedSec = jobSeconds(plan, job);
   for (const r of renditions) {
-    if (plan.durationSec - r.durationSec > EARLY_END_SEC) {
-      throw new BadInputError(`the source ends early: its ${r.kind} decodes to ${r.durationSec.toFixed(2)} s of the ${plan.durationSec.toFixed(2)} s its container declares (truncated or damaged)`);
+    if (expectedSec - r.durationSec > EARLY_END_SEC) {
+      throw new BadInputError(`the source ends early: its ${r.kind} decodes to ${r.durationSec.toFixed(2)} s of the ${expectedSec.toFixed(2)} s ${job.chunk ? `of chunk ${job.id}` : 'its container declares'} (truncated or damaged)`);
     }
   }
+  if (job.chunk) await hashInits(renditions, media);
 
   let thumbnails: ThumbnailSet | undefined;
   let posterPath: string | undefined;
@@ -172,7 +180,8 @@ async function collectOutputs(o: {
   return {
     file,
     media,
-    playlists: renditions.map((r) => ({ name: mediaPlaylist(plan.version, r.id), body: renderMediaPlaylist(r, plan.segmentFormat) })),
+    // A chunk holds part of each rung: publishing writes the media playlists of the joined chunks.
+    playlists: job.chunk ? [] : renditions.map((r) => ({ name: mediaPlaylist(plan.version, r.id), body: renderMediaPlaylist(r, plan.segmentFormat) })),
     renditions: { name: renditionsFile(plan.version, job.id), body: `${JSON.stringify(file, null, 2)}\n` },
     ...(posterPath ? { posterPath } : {}),
   };
