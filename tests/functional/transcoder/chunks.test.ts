@@ -2,7 +2,7 @@
 // source (chunks of one 4 s segment), published by stitching alone, against the single-job encode of
 // the same source; then the same run with one chunk encoded from a shifted offset, which the seam check
 // must catch.
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, copyFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, copyFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,5 +104,15 @@ describe('a time-split encode', () => {
     await runJobs(broken, [{ id: 'c002', plan: shifted }], false);
     const report = await checkSeams(seamInput(broken, plan.video[1]!));
     expect(report.problems.join('\n'), JSON.stringify(report.joins)).toMatch(/join at frame 40: frames 37\.\.42 match source frames shifted by 0, 0, 0, 2, 2, 2/);
+  });
+
+  it('fails a chunk job loudly when another chunk left a different init segment for its rung', async () => {
+    const other = join(scratch, 'other-init');
+    await cp(join(scratch, 'chunked'), other, { recursive: true });
+    const init = join(stream(other), plan.version, '360p', 'init.mp4');
+    const bytes = await readFile(init);
+    bytes[bytes.length - 1] ^= 0xff;
+    await writeFile(init, bytes);
+    await expect(runJobs(other, [{ id: 'c002', plan }], false)).rejects.toThrow(/chunk c002: the init segment of 360p differs from the one another chunk wrote/);
   });
 });
