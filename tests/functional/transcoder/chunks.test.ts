@@ -111,7 +111,7 @@ describe('a time-split encode', () => {
     await cp(join(scratch, 'chunked'), other, { recursive: true });
     const init = join(stream(other), plan.version, '360p', 'init.mp4');
     const bytes = await readFile(init);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     await writeFile(init, bytes);
     await expect(runJobs(other, [{ id: 'c002', plan }], false)).rejects.toThrow(/chunk c002: the init segment of 360p differs from the one another chunk wrote/);
   });
