@@ -62,6 +62,8 @@ export interface AwaitJobInput {
   jobId: string;
   attempt: number;
   pollSec: number;
+  /** Percent steps between progress signals (default 5); chunk jobs use 50 to keep the run's history short. */
+  progressStep?: number;
 }
 
 export interface JobOutcome {

@@ -79,14 +79,15 @@ export function jobSeconds(plan: Pick<Plan, 'durationSec' | 'fps'>, job: JobSpec
 export const TEMPORAL_LIMITS = { events: 51_200, pendingActivities: 2_000 } as const;
 
 /**
- * Events of one job attempt in the parent's history, counted from the commands it makes: startJob and
- * awaitJob (scheduled, started, completed: 3 each) with a workflow task (3) after each, and at most three
- * progress signals (chunk jobs signal every 50 %), each with its workflow task (1 + 3). The fast-tier test
- * (tests/functional/workflow/chunked.test.ts) measures a real chunked run against this figure.
+ * Events of one job attempt in the parent's history, counted from the commands it makes: startJob,
+ * awaitJob and the deleteJobs that frees its instance (scheduled, started, completed: 3 each) with a
+ * workflow task (3) after each, and at most three progress signals (chunk jobs signal at 0, 50 and 100 %),
+ * each with its workflow task (1 + 3). The fast-tier test (tests/functional/workflow/chunked.test.ts)
+ * measures a real chunked run against this figure.
  */
-export const EVENTS_PER_ATTEMPT = 24;
-/** A failed attempt adds deleteJobs (3) and the backoff timer (2), each followed by a workflow task (3). */
-export const EVENTS_PER_RETRY = EVENTS_PER_ATTEMPT + 11;
+export const EVENTS_PER_ATTEMPT = 30;
+/** A failed attempt: the same, plus the backoff timer (2) and its workflow task (3). */
+export const EVENTS_PER_RETRY = EVENTS_PER_ATTEMPT + 5;
 /** Everything else a run records: judge, inspect, verify, publish, prune, cleanup, stage attributes, memo, the update. */
 export const EVENTS_FIXED = 150;
 

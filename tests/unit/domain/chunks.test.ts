@@ -93,7 +93,7 @@ describe('historyBudget', () => {
     const plan = chunkPlan(planLadder(probe(3 * 3600)), config.chunking);
     expect(plan.jobs).toHaveLength(181);
     const budget = historyBudget(plan, { maxAttempts: config.job.maxAttempts, instances: config.chunking.maxInstances });
-    expect(budget.events).toBeLessThan(TEMPORAL_LIMITS.events / 10);
+    expect(budget.events).toBeLessThan(TEMPORAL_LIMITS.events / 5);
     expect(budget.worstEvents).toBeLessThan(TEMPORAL_LIMITS.events / 2);
     expect(budget.pendingActivities).toBeLessThan(TEMPORAL_LIMITS.pendingActivities / 50);
   });
