@@ -11,6 +11,11 @@ import { chunkPlan, segmentFrames } from '../../../src/domain/chunks.js';
 import { planLadder } from '../../../src/domain/ladder.js';
 import type { Plan, RenditionsFile } from '../../../src/domain/types.js';
 import { probeSource } from '../../../src/media/probe.js';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createVerify } from '../../../src/activities/verify.js';
+import { LocalFolderStore } from '../../../src/adapters/local/object-store.js';
+import { loadConfig } from '../../../src/config.js';
+import type { JobRunner } from '../../../src/ports.js';
 import { createEventSink } from '../../../src/transcoder/progress.js';
 import { transcode } from '../../../src/transcoder/run.js';
 import { makeClip } from '../../helpers/clips.js';
@@ -114,5 +119,21 @@ describe('a time-split encode', () => {
     bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
     await writeFile(init, bytes);
     await expect(runJobs(other, [{ id: 'c002', plan }], false)).rejects.toThrow(/chunk c002: the init segment of 360p differs from the one another chunk wrote/);
+  });
+
+  it('passes the workflow\'s verify activity stitched, and fails it naming the join when a chunk\'s timing is off', async () => {
+    const verifyIn = (root: string) => {
+      const store = new LocalFolderStore(root);
+      const verify = createVerify({ store, jobs: {} as JobRunner, config: loadConfig({}) });
+      return new MockActivityEnvironment().run(verify, { source: { namespace: 'ns', bucket: 'media-in', object: 'clip.mp4', etag: 'etag-1' }, dest: { bucket: 'media-out', prefix: '' }, plan });
+    };
+    await expect(verifyIn(join(scratch, 'chunked'))).resolves.toEqual({ renditions: 3, segments: 10 });
+    const late = join(scratch, 'late');
+    await cp(join(scratch, 'chunked'), late, { recursive: true });
+    const file = join(stream(late), plan.version, 'renditions', 'c003.json');
+    const c003 = JSON.parse(await readFile(file, 'utf8')) as RenditionsFile;
+    for (const r of c003.renditions) for (const seg of r.segments) seg.start += r.timescale / plan.fps;
+    await writeFile(file, JSON.stringify(c003));
+    await expect(verifyIn(late)).rejects.toThrow(/Outputs failed verification: rendition 480p, chunk c003: .*seg_00003\.m4s starts after a gap of 0\.100000 s/);
   });
 });
