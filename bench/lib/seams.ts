@@ -48,7 +48,11 @@ export interface SeamReport {
 
 async function frameTimes(input: string): Promise<number[]> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', input], { maxBuffer: BUFFER });
-  return stdout.split('\n').filter(Boolean).map(Number);
+  // One line per frame, "pts_time," (ffprobe appends a separator when a frame has side data).
+  const times = stdout.split('\n').filter(Boolean).map((l) => Number(l.split(',')[0]));
+  const missing = times.findIndex((t) => !Number.isFinite(t));
+  if (missing >= 0) throw new Error(`${input}: frame ${missing} has no timestamp`);
+  return times;
 }
 
 /** Frames [from, to) of an input as small grey pictures (enough to tell neighbouring frames apart). */
