@@ -62,7 +62,9 @@ async function runJob(ctx: JobsContext, spec: JobSpec): Promise<void> {
       startJob({
         source: ctx.source,
         dest: ctx.dest,
-        plan: ctx.plan,
+        // A chunk gets the plan with only its own job: hundreds of starts stay small in the history and
+        // in the container's arguments (64 KB at most on OCI).
+        plan: spec.chunk ? { ...ctx.plan, jobs: [spec] } : ctx.plan,
         jobId: spec.id,
         attempt,
         idempotencyKey,

@@ -75,6 +75,14 @@ describe('a time-split run', () => {
     const budget = historyBudget(plan, { maxAttempts: stack.config.job.maxAttempts, instances: CAP });
     console.log(`chunked run: ${plan.jobs.length} jobs, ${events} history events (budget ${budget.events}, ${((events - 40) / plan.jobs.length).toFixed(1)} per job)`);
     expect(events).toBeLessThanOrEqual(budget.events);
+    // Each chunk's start carries the plan with only its own job: hundreds of starts stay small in bytes too.
+    const starts = ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
+      const a = e.activityTaskScheduledEventAttributes;
+      const data = a?.activityType?.name === 'startJob' ? a.input?.payloads?.[0]?.data : undefined;
+      return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as { jobId: string; plan: { jobs: unknown[] } }] : [];
+    });
+    expect(starts).toHaveLength(16);
+    for (const start of starts) expect(start.plan.jobs.length, start.jobId).toBe(start.jobId === 'audio' ? 16 : 1);
     expect((await handle.query(progressQuery)).percent).toBe(100);
   });
 
