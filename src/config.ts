@@ -94,6 +94,15 @@ const settingsSchema = z.object({
     /** Temporal Web UI base for run links; the local stack's own UI when unset in local mode. */
     temporalUiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   }),
+  /** Time-split encoding of long sources (src/domain/chunks.ts, docs/workflow.md "Long sources"). */
+  chunking: z.object({
+    /** Sources longer than this are cut into chunk jobs on segment boundaries, plus one audio job. */
+    thresholdSec: z.coerce.number().positive().default(1200),
+    /** Target length of one chunk (whole segments; grown so that a plan has at most 300 chunks). */
+    chunkSec: z.coerce.number().positive().default(60),
+    /** Chunk jobs (container instances) of one run at once: match the tenancy's Container Instances limit. */
+    maxInstances: z.coerce.number().int().min(1).max(500).default(20),
+  }),
   /** The janitor's reconciler: source objects whose event was lost get their run (src/janitor/reconcile.ts). */
   reconcile: z.object({
     /** Source objects listed per sweep, all source buckets together; the next scheduled sweep goes on from there. 0: off. */
@@ -158,6 +167,9 @@ export const ENV_NAMES = {
   'api.keysFile': 'OCI_TRANSCODE_API_KEYS_FILE',
   'api.rateLimit': 'OCI_TRANSCODE_API_RATE_LIMIT',
   'api.temporalUiUrl': 'OCI_TRANSCODE_TEMPORAL_UI_URL',
+  'chunking.thresholdSec': 'OCI_TRANSCODE_CHUNK_THRESHOLD_SEC',
+  'chunking.chunkSec': 'OCI_TRANSCODE_CHUNK_SEC',
+  'chunking.maxInstances': 'OCI_TRANSCODE_MAX_INSTANCES',
   'reconcile.maxObjects': 'OCI_TRANSCODE_RECONCILE_MAX_OBJECTS',
   'reconcile.maxStarts': 'OCI_TRANSCODE_RECONCILE_MAX_STARTS',
   'reconcile.graceSec': 'OCI_TRANSCODE_RECONCILE_GRACE_SEC',
@@ -178,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (leaf === undefined) raw[head] = value;
     else raw[head] = { ...(raw[head] as Record<string, unknown> | undefined), [leaf]: value };
   }
-  for (const section of ['limits', 'job', 'dev', 'reconcile', 'notify', 'api']) raw[section] ??= {};
+  for (const section of ['limits', 'job', 'dev', 'reconcile', 'notify', 'api', 'chunking']) raw[section] ??= {};
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {

@@ -112,7 +112,8 @@ export function createJobActivities(deps: ActivityDeps) {
     let percent = resumed?.percent ?? 0;
     let phase: JobState['phase'] = 'starting';
     if (ctx.info.attempt > 1) ctx.log.info('resuming job', { stage: 'transcoding', jobId, attempt, handle: handle.id, percent });
-    let signalled = -SIGNAL_STEP;
+    const step = input.progressStep ?? SIGNAL_STEP;
+    let signalled = -step;
     const execution = ctx.info.workflowExecution;
     const pollMs = input.pollSec * 1000;
     // Heartbeats come from a timer, not from each poll: polls are tens of seconds apart and one may take a
@@ -151,7 +152,7 @@ export function createJobActivities(deps: ActivityDeps) {
         if (event?.event === 'progress' && Number.isFinite(event.percent)) {
           percent = Math.max(percent, Math.min(100, Math.max(0, event.percent)));
         }
-        if (percent >= signalled + SIGNAL_STEP) {
+        if (percent >= signalled + step) {
           signalled = percent;
           // Best effort: progress is for people watching; a lost signal must not fail the job.
           try {

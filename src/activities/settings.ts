@@ -37,6 +37,7 @@ export function resolveSettings(request: TranscodeRequest, config: Config, jobs:
       startTimeoutSec: Math.ceil(jobs.startBudgetSec ?? DEFAULT_START_BUDGET_SEC),
       taskQueue: config.jobsTaskQueue,
     },
+    chunking: { ...config.chunking },
   };
 }
 

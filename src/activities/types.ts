@@ -17,6 +17,8 @@ export interface RunSettings {
    * absent in runs recorded before they existed (then: 3 minutes, and the run's own queue).
    */
   job: { maxAttempts: number; timeoutSec: number; pollSec: number; backoffSec: number; startTimeoutSec?: number; taskQueue?: string };
+  /** Time-split encoding of long sources (domain/chunks.ts); absent in runs recorded before it existed. */
+  chunking?: { thresholdSec: number; chunkSec: number; maxInstances: number };
 }
 
 export interface InspectResult {
@@ -77,6 +79,8 @@ export interface AwaitJobInput {
   jobId: string;
   attempt: number;
   pollSec: number;
+  /** Percent steps between progress signals (default 5); chunk jobs use 50 to keep the run's history short. */
+  progressStep?: number;
 }
 
 export interface JobOutcome {

@@ -140,8 +140,21 @@ export const pictureSchema = z.object({
   }).optional(),
 });
 
-/** One transcoder run: a subset of the plan's renditions. */
-export const jobSpecSchema = z.object({ id, videoIds: z.array(id), audio: z.boolean(), thumbnails: z.boolean() });
+/**
+ * A time-split chunk (domain/chunks.ts): frames [startFrame, startFrame + frames) of the output timeline
+ * (the last chunk: to the end of the source), written as segments firstSegment+1... with global timing.
+ */
+export const chunkRangeSchema = z.object({
+  index: z.number().int().min(0),
+  firstSegment: z.number().int().min(0),
+  segments: z.number().int().positive(),
+  startFrame: z.number().int().min(0),
+  /** Absent for the last chunk, which encodes to the end of the source like a single job does. */
+  frames: z.number().int().positive().optional(),
+});
+
+/** One transcoder run: a subset of the plan's renditions (and, for a chunk, a range of its timeline). */
+export const jobSpecSchema = z.object({ id, videoIds: z.array(id), audio: z.boolean(), thumbnails: z.boolean(), chunk: chunkRangeSchema.optional() });
 
 export const planSchema = z
   .object({
@@ -178,6 +191,7 @@ export type FieldOrder = z.infer<typeof fieldOrderSchema>;
 export type InterlaceCheck = z.infer<typeof interlaceCheckSchema>;
 export type PictureSpec = z.infer<typeof pictureSchema>;
 export type AudioRole = z.infer<typeof audioRoleSchema>;
+export type ChunkRange = z.infer<typeof chunkRangeSchema>;
 export type Plan = z.infer<typeof planSchema>;
 
 // ---- what a job writes: renditions.json ----------------------------------------------------------
@@ -215,6 +229,8 @@ export const renditionMetaSchema = z.object({
   playlist: z.string().min(1),
   /** fMP4 initialization segment (absent for MPEG-TS). */
   initSegment: z.string().min(1).optional(),
+  /** SHA-256 (hex) of the init segment a chunk job wrote: every chunk's must be the same (domain/stitch.ts). */
+  initSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   timescale: z.number().int().positive(),
   segments: z.array(segmentSchema),
   durationSec: z.number().positive(),

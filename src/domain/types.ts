@@ -11,6 +11,7 @@ export type {
   FieldOrder,
   InterlaceCheck,
   PictureSpec,
+  ChunkRange,
   DestRef,
   JobSpec,
   Parallelism,

@@ -6,7 +6,8 @@
 import { buffer } from 'node:stream/consumers';
 import { renditionsFileSchema } from '../domain/contract.js';
 import { DASH_MANIFEST, JOB_RECORD, MASTER_PLAYLIST, outputHeaders, renditionsFile, streamPrefix, thumbnailPng } from '../domain/layout.js';
-import { mergeRenditions, renderDashManifest, renderMasterPlaylist } from '../domain/manifests/index.js';
+import { mergeRenditions, renderDashManifest, renderMasterPlaylist, renderMediaPlaylist } from '../domain/manifests/index.js';
+import { STITCHED_JOB, stitchChunks } from '../domain/stitch.js';
 import type { DestRef, JobRecord, Plan, RenditionMeta, RenditionsFile } from '../domain/types.js';
 import type { ObjectStore } from '../ports.js';
 import { readText } from '../store-io.js';
@@ -74,7 +75,11 @@ export interface Published {
 export async function publishStream(input: PublishInput): Promise<Published> {
   const { store, dest, plan } = input;
   const prefix = streamPrefix(dest, input.sourceObject);
-  const renditions = mergeRenditions(input.files);
+  // A time-split run: the chunks' segments are listed in order (nothing re-muxed), each rung's media
+  // playlist written here, before anything that names it.
+  const files = stitchChunks(plan, input.files);
+  const stitched = files.filter((f) => f.jobId === STITCHED_JOB).flatMap((f) => f.renditions);
+  const renditions = mergeRenditions(files);
   const durationSec = Math.max(...renditions.map((r) => r.durationSec));
   const masters: { name: string; body: string }[] = [];
   // DASH needs CMAF segments; MPEG-TS streams are HLS only.
@@ -86,8 +91,12 @@ export async function publishStream(input: PublishInput): Promise<Published> {
     await store.put(dest.bucket, name, body, outputHeaders(name, true));
     written.push(name);
   };
+  for (const r of stitched) {
+    await store.put(dest.bucket, prefix + r.playlist, renderMediaPlaylist(r, plan.segmentFormat), outputHeaders(r.playlist, false));
+    written.push(prefix + r.playlist);
+  }
   const outputs: Published['outputs'] = {};
-  const poster = input.files.find((f) => f.thumbnails?.png)?.thumbnails?.png;
+  const poster = files.find((f) => f.thumbnails?.png)?.thumbnails?.png;
   if (poster) {
     outputs.thumbnail = thumbnailPng(dest, input.sourceObject);
     const body = input.posterPath ? undefined : await buffer(await store.get(dest.bucket, prefix + poster));

@@ -10,7 +10,9 @@ import { mediaFolder, mediaPlaylist, posterJpeg, posterPng, renditionsFile, stor
 import { renderMediaPlaylist } from '../domain/manifests/index.js';
 import { expectedDurationSec } from '../domain/verify.js';
 import { planAudioRenditions } from '../domain/ladder.js';
+import { jobSeconds } from '../domain/chunks.js';
 import type { JobSpec, Plan, RenditionMeta, RenditionsFile, SourceProbe, ThumbnailSet } from '../domain/types.js';
+import { checkChunkInits, chunkEncode, hashInits } from './chunk-job.js';
 import { BadInputError } from './errors.js';
 import { runEncode, ToolError, variantDir, type EncodeProgress, type EncodeSpec } from './ffmpeg.js';
 import { collectVariant, type OutputFile } from './outputs.js';
@@ -89,9 +91,12 @@ export async function encodeJob(
     }),
   ];
 
+  const chunk = job.chunk;
   const spec: EncodeSpec = {
     input: input.path,
-    ...(probe.video && video.length ? { videoStream: probe.video.index } : {}),
+    // The thumbnails-only graph of a time-split run's audio job reads the video too.
+    ...(probe.video && (video.length || thumbs) ? { videoStream: probe.video.index } : {}),
+    ...(chunk ? chunkEncode(chunk, plan.fps) : {}),
     ...(audio.length > 0 ? { audio: audio.map((a) => ({ stream: a.stream, bitrate: a.bitrate, channels: a.channels, sampleRate: a.sampleRate, ...(a.language ? { language: a.language } : {}) })) } : {}),
     ...(plan.picture?.deinterlace ? { deinterlace: { fieldOrder: plan.picture.deinterlace.fieldOrder } } : {}),
     ...(plan.picture?.toneMap ? { toneMap: { from: plan.picture.toneMap.from, primaries: plan.picture.toneMap.primaries, matrix: plan.picture.toneMap.matrix } } : {}),
@@ -104,7 +109,8 @@ export async function encodeJob(
     ...(thumbs ? { thumbnails: thumbs.spec } : {}),
   };
   const uploader = new SegmentUploader({ ...input.uploads, workDir: input.workDir });
-  variants.forEach((v, i) => uploader.watch({ id: v.id, kind: v.kind, dir: variantDir(dir, i), folder: mediaFolder(plan.version, v.id), segmentFormat: plan.segmentFormat }));
+  const shift = chunk ? { startFrame: chunk.startFrame, fps: plan.fps, sequenceOffset: chunk.firstSegment } : undefined;
+  variants.forEach((v, i) => uploader.watch({ id: v.id, kind: v.kind, dir: variantDir(dir, i), folder: mediaFolder(plan.version, v.id), segmentFormat: plan.segmentFormat, ...(shift ? { shift } : {}) }));
   try {
     uploader.start();
     const stop = signal ? AbortSignal.any([signal, uploader.signal]) : uploader.signal;
@@ -118,6 +124,7 @@ export async function encodeJob(
     }
     const facts = await uploader.finish();
     const outputs = await collectOutputs({ plan, job, dir, variants, thumbs, facts, keptSegment: (d) => uploader.keptSegment(d) });
+    if (chunk) await checkChunkInits(outputs, input.uploads);
     return { ...outputs, uploaded: [...uploader.uploaded], peakScratchBytes: uploader.peakScratchBytes };
   } catch (error) {
     await uploader.abandon();
@@ -148,13 +155,15 @@ async function collectOutputs(o: {
     media.push(...collected.files);
   }
   for (const r of renditions) {
-    // Each stream by its own declared duration: an audio or subtitle track may outlast the video.
-    const declared = expectedDurationSec(plan, r);
+    // A chunk by its own range; else each stream by its own declared duration (an audio or subtitle
+    // track may outlast the video).
+    const declared = job.chunk ? jobSeconds(plan, job) : expectedDurationSec(plan, r);
     if (declared - r.durationSec > EARLY_END_SEC) {
-      const whose = declared === plan.durationSec ? 'its container declares' : `its ${r.kind} stream declares`;
+      const whose = job.chunk ? `of chunk ${job.id}` : declared === plan.durationSec ? 'its container declares' : `its ${r.kind} stream declares`;
       throw new BadInputError(`the source ends early: its ${r.kind} decodes to ${r.durationSec.toFixed(2)} s of the ${declared.toFixed(2)} s ${whose} (truncated or damaged)`);
     }
   }
+  if (job.chunk) await hashInits(renditions, media);
 
   let thumbnails: ThumbnailSet | undefined;
   let posterPath: string | undefined;
@@ -183,7 +192,8 @@ async function collectOutputs(o: {
   return {
     file,
     media,
-    playlists: renditions.map((r) => ({ name: mediaPlaylist(plan.version, r.id), body: renderMediaPlaylist(r, plan.segmentFormat) })),
+    // A chunk holds part of each rung: publishing writes the media playlists of the joined chunks.
+    playlists: job.chunk ? [] : renditions.map((r) => ({ name: mediaPlaylist(plan.version, r.id), body: renderMediaPlaylist(r, plan.segmentFormat) })),
     renditions: { name: renditionsFile(plan.version, job.id), body: `${JSON.stringify(file, null, 2)}\n` },
     ...(posterPath ? { posterPath } : {}),
   };

@@ -47,6 +47,15 @@ export interface EncodeSpec {
     storyboard?: { path: string; intervalSec: number; tileWidth: number; tileHeight: number; columns: number; rows: number };
   };
   x264Preset?: string;
+  /**
+   * A chunk job: the input is read from `seekSec` (half a frame before the chunk's first frame, so that a
+   * timestamp rounded by the container still falls inside; ffmpeg decodes from the keyframe before it and
+   * drops what precedes), the first kept frame becomes time 0, and `frames` frames are kept (absent: to
+   * the end of the source, as a single job).
+   */
+  range?: { seekSec: number; frames?: number };
+  /** Number of the first segment file (chunks continue the global numbering); default 1. */
+  startNumber?: number;
 }
 
 export interface EncodeProgress {
@@ -65,15 +74,21 @@ function rate(fps: number): string {
 }
 
 function filterGraph(spec: EncodeSpec): string | undefined {
-  if (spec.videoStream === undefined || spec.video.length === 0) return undefined;
   const t = spec.thumbnails;
+  // A job may decode the video only for its pictures (the audio job of a time-split plan).
+  if (spec.videoStream === undefined || (spec.video.length === 0 && !t)) return undefined;
   const branches = spec.video.map((_, i) => `v${i}`);
   if (t) branches.push('poster');
   if (t?.storyboard) branches.push('board');
   // One decode, one frame-rate conversion (which also makes VFR constant), then a branch per output.
-  // Deinterlacing comes first: fps must not drop or repeat frames whose fields are still woven.
+  // Deinterlacing comes first: fps must not drop or repeat frames whose fields are still woven. A chunk's
+  // frames start from 0 (its segments are moved to their global place as they are uploaded).
   const deinterlace = spec.deinterlace ? `bwdif=mode=send_frame:parity=${spec.deinterlace.fieldOrder}:deint=all,` : '';
-  const chains = [`[0:${spec.videoStream}]${deinterlace}fps=${rate(spec.fps)},${toneMapChain(spec)}split=${branches.length}${branches.map((b) => `[${b}]`).join('')}`];
+  const range = spec.range;
+  const head = range
+    ? `setpts=PTS-STARTPTS,${deinterlace}fps=${rate(spec.fps)}${range.frames !== undefined ? `,trim=end_frame=${range.frames}` : ''}`
+    : `${deinterlace}fps=${rate(spec.fps)}`;
+  const chains = [`[0:${spec.videoStream}]${head},${toneMapChain(spec)}split=${branches.length}${branches.map((b) => `[${b}]`).join('')}`];
   spec.video.forEach((v, i) => {
     // Scaling to the planned display size yields square pixels; autorotate has already turned the frame.
     chains.push(`[v${i}]scale=${v.width}:${v.height},setsar=1,format=yuv420p[out${i}]`);
@@ -140,7 +155,7 @@ function packagingOptions(spec: EncodeSpec): string[] {
     // Each segment is written under a .tmp name and renamed when complete: the uploader takes finished
     // ones while the encode runs (segment-uploader.ts).
     '-hls_flags', 'temp_file',
-    '-hls_segment_type', spec.segmentFormat === 'ts' ? 'mpegts' : 'fmp4', '-hls_fmp4_init_filename', 'init.mp4', '-start_number', '1',
+    '-hls_segment_type', spec.segmentFormat === 'ts' ? 'mpegts' : 'fmp4', '-hls_fmp4_init_filename', 'init.mp4', '-start_number', String(spec.startNumber ?? 1),
     // Version-1 trun boxes with negative composition offsets: video presentation starts at 0 like
     // audio, instead of two B-frames late (which MSE players, ignoring edit lists, would show).
     ...(spec.segmentFormat === 'cmaf' ? ['-hls_segment_options', 'movflags=+negative_cts_offsets'] : []),
@@ -173,7 +188,11 @@ export function runEncode(spec: EncodeSpec, onProgress: (p: EncodeProgress) => v
     // One sheet: a rounding extra frame must not replace it with a nearly empty second one.
     if (t.storyboard) outputs.push(image('sheet', t.storyboard.path, ['-frames:v', '1', '-q:v', '5']));
   }
-  return runFfmpeg(spec.input, graph, outputs, onProgress, control);
+  const seek: string[] = [];
+  if (spec.range && spec.range.seekSec > 0) seek.push('-ss', spec.range.seekSec.toFixed(6));
+  // Read a second past the range: the fps filter emits a frame only once it sees the next one; trim cuts.
+  if (spec.range?.frames !== undefined) seek.push('-t', (spec.range.frames / spec.fps + 1).toFixed(6));
+  return runFfmpeg(spec.input, graph, outputs, onProgress, control, seek);
 }
 
 // Two or more, so fluent-ffmpeg takes them verbatim (see runFfmpeg).
@@ -187,11 +206,12 @@ function runFfmpeg(
   outputs: { path: string; options: string[] }[],
   onProgress: (p: EncodeProgress) => void,
   { signal, onSpawn }: EncodeControl,
+  seek: string[] = [],
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     // Options go in as separate arguments: given ONE array, fluent-ffmpeg splits every element that
     // holds exactly one space ("v:0 a:0" would become two arguments). Spread, it splits nothing.
-    const command = ffmpeg({ stdoutLines: 0 }).input(input).inputOptions(...INPUT_OPTIONS);
+    const command = ffmpeg({ stdoutLines: 0 }).input(input).inputOptions(...INPUT_OPTIONS, ...seek);
     if (graph) command.complexFilter(graph);
     for (const output of outputs) command.output(output.path).outputOptions(...output.options);
     const recent: string[] = [];

@@ -135,3 +135,29 @@ export function readSegment(bytes: Uint8Array, init: TrackDefaults): SegmentTimi
     startsWithSync: firstFlags !== undefined && (firstFlags & NON_SYNC) === 0,
   };
 }
+
+/**
+ * Moves a segment to its place on the global timeline, in place (no size changes, no re-mux): adds
+ * `offsetTicks(timescale)` to every tfdt and to the sidx earliest presentation time, and `sequenceOffset`
+ * to every mfhd sequence number. A chunk job's encode starts at zero; this makes its segments continue the
+ * ones before it, as a single job's would.
+ */
+export function shiftSegment(bytes: Uint8Array, o: { trackTimescale: number; offsetTicks(timescale: number): number; sequenceOffset: number }): void {
+  const view = asView(bytes);
+  const add = (box: DataView, at: number, wide: boolean, delta: number, what: string): void => {
+    if (wide) {
+      box.setBigUint64(at, box.getBigUint64(at) + BigInt(delta));
+      return;
+    }
+    const value = box.getUint32(at) + delta;
+    if (value > 0xffffffff) throw new Mp4Error(`${what} overflows 32 bits after the shift`);
+    box.setUint32(at, value);
+  };
+  for (const sidx of findAll(view, ['sidx'])) {
+    const timescale = sidx.getUint32(8);
+    add(sidx, 12, sidx.getUint8(0) === 1, o.offsetTicks(timescale), 'sidx earliest presentation time');
+  }
+  const trackOffset = o.offsetTicks(o.trackTimescale);
+  for (const mfhd of findAll(view, ['moof', 'mfhd'])) add(mfhd, 4, false, o.sequenceOffset, 'mfhd sequence number');
+  for (const tfdt of findAll(view, ['moof', 'traf', 'tfdt'])) add(tfdt, 4, tfdt.getUint8(0) === 1, trackOffset, 'tfdt');
+}

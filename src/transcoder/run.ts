@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { DEFAULT_SCRATCH_BYTES, type Config } from '../config.js';
+import { jobSeconds } from '../domain/chunks.js';
 import { planLadder } from '../domain/ladder.js';
 import { streamPrefix, versionFolder } from '../domain/layout.js';
 import type { DestRef, Plan, PresetName, SegmentFormat, StreamFormat } from '../domain/types.js';
@@ -137,7 +138,7 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
       const encodeStarted = Date.now();
       const out = await readingSource(source.server, () =>
         encodeJob({ path: source.input, probe, plan, job, workDir: work, uploads }, (p) => {
-          const fraction = (n + Math.min(1, p.outTimeSec / plan.durationSec)) / jobs.length;
+          const fraction = (n + Math.min(1, p.outTimeSec / jobSeconds(plan, job))) / jobs.length;
           ctx.events.progress('encode', { percent: at('encode', fraction), ...p });
         }, ctx.signal),
       );

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { SegmentFormat } from '../domain/types.js';
 import type { ObjectStore } from '../ports.js';
 import { pLimit, type LimitFunction } from '../retry.js';
-import { readInit, readSegment, type SegmentTiming, type TrackDefaults } from './fmp4.js';
+import { readInit, readSegment, shiftSegment, type SegmentTiming, type TrackDefaults } from './fmp4.js';
 import { uploadOne } from './upload.js';
 
 /** A finished segment under its final name (the muxer's temporary names end in .tmp). */
@@ -30,6 +30,16 @@ export interface WatchedVariant {
   /** Stream-relative folder of its objects (layout.mediaFolder). */
   folder: string;
   segmentFormat: SegmentFormat;
+  /** A chunk job's variant: its segments move to their place on the global timeline before anything reads them. */
+  shift?: { startFrame: number; fps: number; sequenceOffset: number };
+}
+
+/** Ticks of `timescale` at frame `frame` of a `fps` timeline; a chunk start that falls between ticks is a planning bug. */
+export function frameTicks(frame: number, fps: number, timescale: number): number {
+  const exact = (frame * timescale) / fps;
+  const ticks = Math.round(exact);
+  if (Math.abs(exact - ticks) > 1e-3) throw new Error(`frame ${frame} at ${fps} fps is not a whole number of 1/${timescale} s ticks (${exact})`);
+  return ticks;
 }
 
 export interface Pausable {
@@ -195,6 +205,8 @@ export class SegmentUploader {
     let fact: SegmentFact;
     if (v.segmentFormat === 'cmaf') {
       const body = await readFile(path);
+      const shift = v.shift;
+      if (shift) shiftSegment(body, { trackTimescale: v.init!.timescale, sequenceOffset: shift.sequenceOffset, offsetTicks: (ts) => frameTicks(shift.startFrame, shift.fps, ts) });
       const timing = readSegment(body, v.init!);
       if (v.kind === 'video' && !timing.startsWithSync) throw new Error(`rendition ${v.id}: ${name} does not start with a keyframe`);
       await uploadOne(this.o.store, this.o.bucket, { name: objectName, body });

@@ -1,13 +1,16 @@
 // Runs every job of a plan concurrently. Each job gets up to maxAttempts fresh instances: a crash,
 // a transient exit or a vanished job deletes the failed instance and retries after a growing backoff;
 // exit 65 (bad input) fails the whole run at once with the transcoder's own words.
-import { ApplicationFailure, CancellationScope, isCancellation, log, metricMeter, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, log, metricMeter, sleep } from '@temporalio/workflow';
+import { isChunked } from '../domain/chunks.js';
 import { METRICS } from '../domain/metrics.js';
 import type { JobOutcome, RunSettings } from '../activities/index.js';
 import { EXIT } from '../domain/types.js';
 import type { DestRef, JobSpec, Plan, SourceRef } from '../domain/types.js';
+import type { JobHandle } from '../ports.js';
 import { jobControl, jobStart, jobWatch } from './proxies.js';
 import type { RunState } from './run-state.js';
+import { slots } from './slots.js';
 
 export interface JobsContext {
   run: RunState;
@@ -20,6 +23,8 @@ export interface JobsContext {
 }
 
 const MAX_BACKOFF_SEC = 600;
+/** Chunk jobs signal progress at 0, 50 and 100 % only: a run may have hundreds (domain/chunks.ts historyBudget). */
+const CHUNK_PROGRESS_STEP = 50;
 
 /** Replay-safe: the workflow meter counts only while the run really executes. */
 export function count(key: keyof typeof METRICS): void {
@@ -57,7 +62,9 @@ async function runJob(ctx: JobsContext, spec: JobSpec): Promise<void> {
       startJob({
         source: ctx.source,
         dest: ctx.dest,
-        plan: ctx.plan,
+        // A chunk gets the plan with only its own job: hundreds of starts stay small in the history and
+        // in the container's arguments (64 KB at most on OCI).
+        plan: spec.chunk ? { ...ctx.plan, jobs: [spec] } : ctx.plan,
         jobId: spec.id,
         attempt,
         idempotencyKey,
@@ -69,7 +76,7 @@ async function runJob(ctx: JobsContext, spec: JobSpec): Promise<void> {
 
     let outcome: JobOutcome;
     try {
-      outcome = await awaitJob({ handle, jobId: spec.id, attempt, pollSec: settings.job.pollSec });
+      outcome = await awaitJob({ handle, jobId: spec.id, attempt, pollSec: settings.job.pollSec, ...(spec.chunk ? { progressStep: CHUNK_PROGRESS_STEP } : {}) });
     } catch (error) {
       if (isCancellation(error)) throw error;
       outcome = { phase: 'failed', errorLines: [], message: `could not follow the job: ${messageOf(error)}` };
@@ -77,6 +84,8 @@ async function runJob(ctx: JobsContext, spec: JobSpec): Promise<void> {
     const job = run.job(spec.id);
     if (outcome.phase === 'succeeded') {
       Object.assign(job, { state: 'succeeded', percent: 100 });
+      // A time-split run frees each instance as soon as its chunk is done: the cap counts live instances.
+      if (isChunked(ctx.plan)) await deleteFinished(run, spec.id, handle);
       return;
     }
     job.state = 'failed';
@@ -104,11 +113,26 @@ async function runJob(ctx: JobsContext, spec: JobSpec): Promise<void> {
   );
 }
 
-/** All jobs at once; the first hard failure cancels the others, which then settle before we return. */
+async function deleteFinished(run: RunState, jobId: string, handle: JobHandle): Promise<void> {
+  await jobControl.deleteJobs({ handles: [handle] });
+  run.markDeleted(handle);
+  run.job(jobId).state = 'deleted';
+}
+
+/** A job still waiting for a slot when the run is cancelled never starts (its start could not be cancelled). */
+function unlessCancelled(): void {
+  if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('cancelled before it got an instance');
+}
+
+/**
+ * All jobs at once; the first hard failure cancels the others, which then settle before we return. A
+ * time-split plan runs at most `chunking.maxInstances` jobs at a time, in plan order (audio first).
+ */
 export async function runJobs(ctx: JobsContext): Promise<void> {
   const scope = new CancellationScope();
+  const cap = isChunked(ctx.plan) && ctx.settings.chunking ? slots(ctx.settings.chunking.maxInstances, unlessCancelled) : <T>(task: () => Promise<T>) => task();
   await scope.run(async () => {
-    const jobs = ctx.plan.jobs.map((spec) => runJob(ctx, spec));
+    const jobs = ctx.plan.jobs.map((spec) => cap(() => runJob(ctx, spec)));
     try {
       await Promise.all(jobs);
     } catch (error) {

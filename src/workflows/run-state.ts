@@ -1,6 +1,7 @@
 // What one run knows about itself: stage, percent, jobs, every job handle it ever started, timings.
 // Backs the `progress` query and the TranscodeStage search attribute. Deterministic: workflow time only.
 import { log, upsertSearchAttributes } from '@temporalio/workflow';
+import { jobSeconds } from '../domain/chunks.js';
 import type { Plan } from '../domain/types.js';
 import type { JobHandle } from '../ports.js';
 import type { JobProgress, JobProgressUpdate, Progress, Stage } from './definitions.js';
@@ -61,7 +62,8 @@ export class RunState {
       const pixels = job.videoIds.reduce((n, id) => n + (plan.video.find((v) => v.id === id)?.width ?? 0) * (plan.video.find((v) => v.id === id)?.height ?? 0), 0);
       // An audio encode costs about what a small picture does; an audio-only job still weighs something.
       const extra = (job.audio ? AUDIO_PIXELS : 0) + (job.thumbnails ? THUMBNAIL_PIXELS : 0);
-      this.weights.set(job.id, Math.max(1, (pixels + extra) * plan.durationSec));
+      // A chunk weighs its own range of the timeline; other jobs the whole source.
+      this.weights.set(job.id, Math.max(1, (pixels + extra) * jobSeconds(plan, job)));
     }
   }
 

@@ -19,6 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { InspectResult, NotifyPlan, PublishDetails, RunFacts, UploadJudgement } from '../activities/index.js';
+import { chunkPlan } from '../domain/chunks.js';
 import { planLadder } from '../domain/ladder.js';
 import { JOB_RECORD, streamPrefix } from '../domain/layout.js';
 import { formatOciUri } from '../domain/oci-uri.js';
@@ -44,7 +45,7 @@ function assertNamesSource(request: TranscodeRequest): void {
 function plan(request: TranscodeRequest, inspected: InspectResult): Plan {
   const { settings } = inspected;
   try {
-    return planLadder(inspected.probe, {
+    const ladder = planLadder(inspected.probe, {
       preset: settings.preset,
       formats: settings.formats,
       segmentFormat: settings.segmentFormat,
@@ -52,6 +53,8 @@ function plan(request: TranscodeRequest, inspected: InspectResult): Plan {
       ...(settings.audioTracks ? { audioTracks: settings.audioTracks } : {}),
       etag: inspected.etag,
     });
+    // Long sources are split in time (runs recorded before chunking existed have no such setting).
+    return settings.chunking ? chunkPlan(ladder, settings.chunking) : ladder;
   } catch (error) {
     // Anything else is a bug: it fails the workflow task (see `transcode`) until a fixed worker runs it.
     if (error instanceof Error && error.name === 'PlanError') {

@@ -129,6 +129,8 @@ export class StubWorld {
   readonly runner = new FakeJobRunner();
   /** When set, pruneVersions fails (best effort: the run must not). */
   failPrune = false;
+  /** What inspect says of every source (a longer one makes a time-split plan). */
+  probe: SourceProbe = PROBE;
 
   constructor(readonly config: Config) {}
 
@@ -165,7 +167,7 @@ export class StubWorld {
         await this.gates.inspect.pass();
         const etag = head(request.source.object);
         if (!etag) throw new Error('stub: no such object');
-        return log('inspect', { probe: PROBE, etag, size: PROBE.sizeBytes, settings: resolveSettings(validateRequest(request), this.config) });
+        return log('inspect', { probe: this.probe, etag, size: this.probe.sizeBytes, settings: resolveSettings(validateRequest(request), this.config) });
       },
       headSource: (source) => Promise.resolve(log('headSource', head(source.object) ? { etag: head(source.object)! } : {})),
       verify: (input) => Promise.resolve(log('verify', { renditions: input.plan.video.length + 1, segments: 3 })),

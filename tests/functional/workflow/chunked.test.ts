@@ -1,0 +1,118 @@
+// Time-split runs in the fast tier: the real workflow on the dev server, stub storage, in-memory jobs.
+// A 60 s source above a 5 s threshold becomes 15 chunk jobs of one 4 s segment plus the audio job; the
+// run keeps at most 3 instances, frees each as soon as its chunk is done, retries a crashed chunk alone
+// on a fresh instance, and a cancel deletes every instance. The history stays within historyBudget.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config.js';
+import { chunkPlan, historyBudget } from '../../../src/domain/chunks.js';
+import { workflowIdFor } from '../../../src/domain/events.js';
+import { planLadder } from '../../../src/domain/ladder.js';
+import { progressQuery } from '../../../src/workflows/definitions.js';
+import type { transcode } from '../../../src/workflows/transcode.js';
+import { BUCKET, NAMESPACE, PROBE, startStubStack, type StubStack } from '../../helpers/stub-world.js';
+import { startTemporal } from '../../helpers/temporal.js';
+
+const CAP = 3;
+const chunking = { thresholdSec: 5, chunkSec: 4, maxInstances: CAP };
+const probe = { ...PROBE, durationSec: 60 };
+const plan = chunkPlan(planLadder(probe, { etag: 'x' }), chunking);
+
+let env: TestWorkflowEnvironment;
+let stack: StubStack;
+/** The most instances alive (created, not deleted) at any start. */
+let peak = 0;
+
+const idOf = (object: string): string => workflowIdFor({ namespace: NAMESPACE, bucket: BUCKET, object });
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  env = await startTemporal();
+  stack = await startStubStack(env, { config: { chunking, job: { ...loadConfig({}).job, pollSec: 0.1, backoffSec: 0.1 } } });
+  stack.world.probe = probe;
+  const start = stack.world.runner.start.bind(stack.world.runner);
+  stack.world.runner.start = async (launch) => {
+    const handle = await start(launch);
+    peak = Math.max(peak, stack.world.runner.live().length);
+    return handle;
+  };
+});
+afterAll(async () => {
+  await stack?.stop();
+  await env?.teardown();
+});
+beforeEach(() => {
+  peak = 0;
+  stack.world.runner.autoFinishMs = 50;
+  stack.world.runner.afterCreate = undefined;
+});
+
+const jobsOf = (object: string) => [...stack.world.runner.jobs.values()].filter((j) => j.tags.workflowId === idOf(object));
+
+describe('a time-split run', () => {
+  it('runs 15 chunks and the audio job at most 3 at a time, frees every instance, and stays within its history budget', async () => {
+    expect(plan.jobs).toHaveLength(16);
+    const object = 'film.mp4';
+    await stack.announce(object, stack.world.upload(object));
+    const handle = env.client.workflow.getHandle<typeof transcode>(idOf(object));
+    const result = await handle.result();
+    expect(result.outcome).toBe('published');
+    const jobs = jobsOf(object);
+    expect(jobs.map((j) => j.tags.jobId).sort()).toEqual(plan.jobs.map((j) => j.id).sort());
+    expect(jobs.every((j) => j.deleted)).toBe(true);
+    // Concurrent up to the cap, never above it.
+    expect(peak).toBe(CAP);
+    // The audio job (the longest) is started first.
+    expect(jobs[0]?.tags.jobId).toBe('audio');
+    const events = (await handle.fetchHistory()).events?.length ?? 0;
+    const budget = historyBudget(plan, { maxAttempts: stack.config.job.maxAttempts, instances: CAP });
+    console.log(`chunked run: ${plan.jobs.length} jobs, ${events} history events (budget ${budget.events}, ${((events - 40) / plan.jobs.length).toFixed(1)} per job)`);
+    expect(events).toBeLessThanOrEqual(budget.events);
+    // Each chunk's start carries the plan with only its own job: hundreds of starts stay small in bytes too.
+    const starts = ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
+      const a = e.activityTaskScheduledEventAttributes;
+      const data = a?.activityType?.name === 'startJob' ? a.input?.payloads?.[0]?.data : undefined;
+      return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as { jobId: string; plan: { jobs: unknown[] } }] : [];
+    });
+    expect(starts).toHaveLength(16);
+    for (const start of starts) expect(start.plan.jobs.length, start.jobId).toBe(start.jobId === 'audio' ? 16 : 1);
+    expect((await handle.query(progressQuery)).percent).toBe(100);
+  });
+
+  it('retries a crashed chunk alone, on a fresh instance', async () => {
+    const object = 'crash.mp4';
+    stack.world.runner.afterCreate = (job) => {
+      if (job.tags.jobId === 'c007' && job.tags.attempt === '1') setTimeout(() => stack.world.runner.finish(job.id, 'failed'), 5).unref();
+    };
+    await stack.announce(object, stack.world.upload(object));
+    const result = await env.client.workflow.getHandle<typeof transcode>(idOf(object)).result();
+    expect(result.outcome).toBe('published');
+    expect(result.attempts).toEqual(Object.fromEntries(plan.jobs.map((j) => [j.id, j.id === 'c007' ? 2 : 1])));
+    const c007 = jobsOf(object).filter((j) => j.tags.jobId === 'c007');
+    expect(c007.map((j) => j.tags.attempt)).toEqual(['1', '2']);
+    expect(new Set(c007.map((j) => j.id)).size).toBe(2);
+    expect(jobsOf(object).every((j) => j.deleted)).toBe(true);
+  });
+
+  it('a cancel mid-run deletes every chunk instance and starts no queued chunk', async () => {
+    const object = 'cancel.mp4';
+    stack.world.runner.autoFinishMs = undefined;
+    await stack.announce(object, stack.world.upload(object));
+    await until('the cap reached', () => jobsOf(object).filter((j) => !j.deleted).length === CAP);
+    // Two chunks finish; their slots go to the next ones.
+    for (const j of jobsOf(object).filter((x) => x.tags.jobId !== 'audio').slice(0, 2)) stack.world.runner.finish(j.id);
+    await until('two more chunks started', () => jobsOf(object).length === CAP + 2);
+    await env.client.workflow.getHandle(idOf(object)).cancel();
+    await expect(env.client.workflow.getHandle(idOf(object)).result()).rejects.toThrow();
+    expect(jobsOf(object).filter((j) => !j.deleted)).toEqual([]);
+    expect(jobsOf(object)).toHaveLength(CAP + 2);
+    expect(stack.world.discarded).toContainEqual({ object, outcome: 'canceled' });
+  });
+});
