@@ -19,6 +19,10 @@ export interface PlaybackReport {
   version: string;
   variants: { width: number; height: number; bandwidth: number; videoCodec: string; audioCodec: string }[];
   audioTracks: number;
+  audioLanguages: string[];
+  audioLanguage: string;
+  audioSwitchedTo: string;
+  audioSegmentsAfterSwitch: number;
   /** MediaSource.isTypeSupported for every codec string the manifest announced. */
   codecsSupported: Record<string, boolean>;
   duration: number;
@@ -49,6 +53,8 @@ export interface PlayOptions {
   targetSec?: number;
   /** Pin the highest variant rather than letting ABR pick. */
   top?: boolean;
+  /** Switch to this audio language once playing; the page finishes only after fetching it. */
+  audio?: string;
   timeoutMs?: number;
 }
 
@@ -70,7 +76,7 @@ export async function play(browser: Browser, server: StaticServer, o: PlayOption
       },
     );
     const src = `${server.origin}/media/${o.manifest.split('/').map(encodeURIComponent).join('/')}`;
-    const query = new URLSearchParams({ engine: o.engine, src, target: String(o.targetSec ?? 1.5), top: o.top ? '1' : '0' });
+    const query = new URLSearchParams({ engine: o.engine, src, target: String(o.targetSec ?? 1.5), top: o.top ? '1' : '0', ...(o.audio ? { audio: o.audio } : {}) });
     await page.goto(`${server.origin}/player/index.html?${query.toString()}`);
     const timeout = o.timeoutMs ?? 30_000;
     const finished = await page

@@ -9,6 +9,8 @@
   const src = params.get('src');
   const target = Number(params.get('target') || '1.5');
   const pinTop = params.get('top') === '1';
+  // audio=<lang>: switch to that audio language once playing, and finish only after the switch.
+  const wantAudio = params.get('audio') || '';
   const video = document.getElementById('video');
 
   const report = {
@@ -20,6 +22,12 @@
     version: '',
     variants: [],
     audioTracks: 0,
+    /** Audio tracks as the player lists them, and the language playing when it finished. */
+    audioLanguages: [],
+    audioLanguage: '',
+    /** audio=<lang>: the language the player said it switched to, and audio segments it fetched after. */
+    audioSwitchedTo: '',
+    audioSegmentsAfterSwitch: 0,
     codecsSupported: {},
     duration: NaN,
     currentTime: 0,
@@ -35,9 +43,11 @@
     if (!(name in report.timing)) report.timing[name] = Math.round(performance.now());
   };
   mark('script');
+  let currentAudio = () => '';
   const finish = (ok, reason) => {
     if (report.done) return;
     mark('done');
+    report.audioLanguage = currentAudio();
     report.ok = ok;
     report.reason = reason;
     report.currentTime = video.currentTime;
@@ -65,11 +75,11 @@
   video.addEventListener('playing', () => mark('playing'));
   video.addEventListener('timeupdate', () => {
     report.currentTime = video.currentTime;
-    if (video.currentTime >= target) finish(true, `played past ${target}s`);
+    if (video.currentTime >= target && (!wantAudio || report.audioSegmentsAfterSwitch > 0)) finish(true, `played past ${target}s`);
   });
   video.addEventListener('ended', () => {
     // A stream shorter than the target still proves playback if it reached its end.
-    if (video.currentTime > 0) finish(true, 'ended');
+    if (video.currentTime > 0) finish(!wantAudio || report.audioSegmentsAfterSwitch > 0, wantAudio && !report.audioSegmentsAfterSwitch ? `ended before playing ${wantAudio}` : 'ended');
   });
   const start = () => {
     video.muted = true;
@@ -109,6 +119,8 @@
         audioCodec: l.audioCodec || '',
       }));
       report.audioTracks = (data.audioTracks || []).length;
+      report.audioLanguages = (data.audioTracks || []).map((t) => t.lang || '');
+      currentAudio = () => (hls.audioTracks[hls.audioTrack] || {}).lang || '';
       for (const l of data.levels) {
         checkCodecs(l.videoCodec, 'video');
         checkCodecs(l.audioCodec, 'audio');
@@ -121,6 +133,22 @@
         hls.currentLevel = top;
       }
       start();
+      if (wantAudio) {
+        const index = (data.audioTracks || []).findIndex((t) => t.lang === wantAudio);
+        if (index < 0) return fail(`no audio track ${wantAudio} in ${report.audioLanguages.join(',')}`);
+        // Switch once playing: set earlier, the default track's selection can override it.
+        video.addEventListener('playing', () => { hls.audioTrack = index; }, { once: true });
+      }
+    });
+    hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, (_event, data) => {
+      report.audioSwitchedTo = (hls.audioTracks[data.id] || {}).lang || '';
+    });
+    hls.on(Hls.Events.FRAG_LOADED, (_event, data) => {
+      // An audio fragment's level is its audio track: count those of the track switched to.
+      if (wantAudio && data.frag.type === 'audio') {
+        report.audioFragments = (report.audioFragments || []).concat(`${data.frag.level}:${data.frag.sn}`);
+        if ((hls.audioTracks[data.frag.level] || {}).lang === wantAudio) report.audioSegmentsAfterSwitch++;
+      }
     });
     hls.attachMedia(video);
     hls.loadSource(src);
@@ -150,6 +178,17 @@
       audioCodec: t.audioCodec || '',
     }));
     report.audioTracks = new Set(tracks.filter((t) => t.audioCodec).map((t) => t.audioId)).size;
+    // Shaka normalises languages (fra -> fr); the manifest's own code is originalLanguage.
+    const lang = (t) => (t && (t.originalLanguage || t.language)) || '';
+    report.audioLanguages = player.getAudioTracks().map(lang);
+    currentAudio = () => lang(player.getAudioTracks().find((t) => t.active));
+    if (wantAudio) {
+      // Count audio segments fetched for the track switched to (the request context names its stream).
+      player.getNetworkingEngine().registerResponseFilter((type, _response, context) => {
+        const stream = context && context.stream;
+        if (type === shaka.net.NetworkingEngine.RequestType.SEGMENT && stream && stream.type === 'audio' && lang(stream) === wantAudio) report.audioSegmentsAfterSwitch++;
+      });
+    }
     for (const t of tracks) {
       checkCodecs(t.videoCodec, 'video');
       checkCodecs(t.audioCodec, 'audio');
@@ -159,6 +198,11 @@
       player.selectVariantTrack(top, true);
     }
     start();
+    if (wantAudio) {
+      if (!report.audioLanguages.includes(wantAudio)) return fail(`no audio track ${wantAudio} in ${report.audioLanguages.join(',')}`);
+      player.selectAudioTrack(player.getAudioTracks().find((t) => lang(t) === wantAudio));
+      report.audioSwitchedTo = currentAudio();
+    }
   }
 
   function describeShaka(e) {
