@@ -67,10 +67,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (body.notify?.length) request.notify = body.notify;
       const answer = await deps.start(request);
       // superseding: the running run hands over by continuing as new, so the job is "the latest run of
-      // this workflow id" (an id without a run part). duplicate: the run that has this upload (the latest
-      // one when the start path does not say which).
-      let runId = answer.outcome === 'superseding' ? undefined : answer.runId;
-      if (answer.outcome === 'duplicate' && !runId) runId = (await deps.jobs.get({ workflowId: answer.workflowId }))?.runId;
+      // this workflow id" (an id without a run part). Any other answer names the run that gave it.
+      const runId = answer.outcome === 'superseding' ? undefined : answer.runId;
       const id = jobId({ workflowId: answer.workflowId, ...(runId ? { runId } : {}) });
       const STATUS = { started: 201, superseding: 202, pending: 202, duplicate: 200, stale: 409 } as const;
       const status = STATUS[answer.outcome];

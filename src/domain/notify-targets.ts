@@ -64,6 +64,9 @@ export function parseTarget(text: string, rules: TargetRules = {}): NotifyTarget
   return { kind: 'webhook', url: url.href };
 }
 
+/** A target or URL without its query string and fragment, which may carry a token: what logs, errors and job.json show. */
+export const redactTarget = (text: string): string => text.replace(/[?#].*$/s, '');
+
 /** Splits the setting at each comma that starts a new target. */
 export function splitTargets(text: string): string[] {
   return text

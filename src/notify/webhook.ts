@@ -2,6 +2,7 @@
 // 2xx delivered; 408, 429 and 5xx, a timeout or no connection: retryable; a redirect or any other 4xx:
 // refused (a wrong URL or a receiver that rejects the event; redirects are not followed, since a signed
 // POST should reach the URL that was configured, not one a response names).
+import { redactTarget } from '../domain/notify-targets.js';
 import { retryAfterSec, type Delivery } from './delivery.js';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader, type Secret } from './signature.js';
 
@@ -38,7 +39,7 @@ export async function sendWebhook(r: WebhookRequest): Promise<Delivery> {
   const timestamp = r.now ? r.now() : Math.floor(Date.now() / 1000);
   const send = r.fetch ?? fetch;
   // Messages end up in logs, the run history and job.json: a token in the query string stays out of them.
-  const shown = r.url.replace(/[?#].*$/s, '');
+  const shown = redactTarget(r.url);
   let response: Response;
   let text: string;
   try {

@@ -4,14 +4,12 @@
 // its failures are returned, never thrown.
 import { ActivityFailure, ApplicationFailure, log, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { Activities, NotifyPlan, PublishDetails, RunSummary, Undelivered } from '../activities/index.js';
+import { redactTarget } from '../domain/notify-targets.js';
 import type { DestRef, SourceRef } from '../domain/types.js';
 import { storage } from './proxies.js';
 
 /** Raised by the notify activity for what no retry can fix (a 4xx, a bad target, no secret). */
 const REFUSED = 'NotificationRefused';
-
-/** A webhook's query string and fragment may carry a token: job.json and logs keep the rest. */
-export const redactTarget = (target: string): string => target.replace(/[?#].*$/s, '');
 
 function reason(error: ActivityFailure, retryForSec: number): string {
   const { cause } = error;
