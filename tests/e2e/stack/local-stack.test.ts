@@ -24,6 +24,12 @@ afterAll(async () => {
   await stack?.dispose();
 });
 
+/** Stops a job's whole process group (shim, transcoder, ffmpeg) until the returned function is called. */
+function pauseJob(pid: number): () => void {
+  process.kill(-pid, 'SIGSTOP');
+  return () => process.kill(-pid, 'SIGCONT');
+}
+
 async function progressOf(workflowId: string): Promise<Progress | undefined> {
   const client = await stack.client();
   return client.workflow.getHandle(workflowId).query<Progress>('progress').catch(() => undefined);
@@ -165,17 +171,19 @@ describe('oci-transcode run', () => {
   });
 
   it('a run survives `stop` mid-transcode: the job keeps going and the restarted stack finishes it', async () => {
-    // Long enough that the job is still encoding when `stop` returns, even on an idle machine
-    // (a 20 s 360p clip could finish first, and then there is nothing left to outlive the worker).
-    const clip = await makeClip('landscape', { seconds: 60, width: 1280, height: 720 });
+    const clip = await makeClip('landscape', { seconds: 12 });
     const run = stack.spawnCli(['run', clip, '--name', 'resume.mp4']);
     const [jobPid] = await eventually(async () => {
       const pids = await stack.liveJobPids();
       return pids.length > 0 ? pids : undefined;
     }, 60_000, 'a running job');
+    // Paused, so it is surely still mid-encode when `stop` returns on any machine, without a long clip
+    // to encode; it resumes with no worker alive, as a container would.
+    const resume = pauseJob(jobPid!);
     const stopped = await stack.cli(['stop']);
     expect(stopped.code, stopped.stderr).toBe(0);
     expect(await stack.liveJobPids()).toEqual([jobPid]); // like a container, it outlives its worker
+    resume();
     const dev = stack.spawnCli(['dev']);
     const done = await run.done; // `run` kept following through the restart
     const devGone = dev.child.exitCode !== null ? `; \`dev\` exited: ${(await dev.done).stderr}` : '';
@@ -187,8 +195,7 @@ describe('oci-transcode run', () => {
   });
 
   it('a run survives a SIGKILLed stack: a new `dev` reaps the orphaned server, resumes the job, and `run` reconnects', async () => {
-    // Long enough that the job is surely still encoding a moment after it is first seen.
-    const clip = await makeClip('landscape', { seconds: 30, width: 1280, height: 720 });
+    const clip = await makeClip('landscape', { seconds: 12 });
     const keys = async (): Promise<string[]> => (await readdir(join(stack.dataDir, 'jobs')).catch(() => [] as string[])).filter((n) => n.endsWith('.key'));
     const keysBefore = await keys();
     const run = stack.spawnCli(['run', clip, '--name', 'crash.mp4']);
@@ -198,11 +205,13 @@ describe('oci-transcode run', () => {
       const pids = await stack.liveJobPids();
       return pids.length > 0 ? pids : undefined;
     }, 60_000, 'a running job');
+    const resume = pauseJob(jobPids[0]!); // still encoding after the crash, however fast the machine
     const crashed = (await readState(stackPaths(stack.dataDir).stateFile))!;
     process.kill(crashed.pid, 'SIGKILL'); // as the OOM killer would: no clean-up at all
     await eventually(() => Promise.resolve(processAlive(crashed.pid, crashed.pidStart) ? undefined : true), 10_000, 'the stack to die');
     expect(serverAlive(crashed)).toBe(true); // its dev server (own process group) lives on, holding the ports
     expect(await stack.liveJobPids()).toEqual(jobPids); // and so does the job
+    resume();
     // The server still answers, but nothing works the run: `run` must notice the stack itself is gone.
     await eventually(() => Promise.resolve(/Lost the local stack \(pid \d+\)/.test(runOut) ? true : undefined), 10_000, '`run` to notice');
 
