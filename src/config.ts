@@ -102,6 +102,8 @@ const settingsSchema = z.object({
     chunkSec: z.coerce.number().positive().default(60),
     /** Chunk jobs (container instances) of one run at once: match the tenancy's Container Instances limit. */
     maxInstances: z.coerce.number().int().min(1).max(500).default(20),
+    /** When the cap leaves chunks waiting: publish a preview master (lowest rung + audio) first (domain/chunks.ts previewFirst). */
+    previewFirst: bool.default(true),
   }),
   /** The janitor's reconciler: source objects whose event was lost get their run (src/janitor/reconcile.ts). */
   reconcile: z.object({
@@ -170,6 +172,7 @@ export const ENV_NAMES = {
   'chunking.thresholdSec': 'OCI_TRANSCODE_CHUNK_THRESHOLD_SEC',
   'chunking.chunkSec': 'OCI_TRANSCODE_CHUNK_SEC',
   'chunking.maxInstances': 'OCI_TRANSCODE_MAX_INSTANCES',
+  'chunking.previewFirst': 'OCI_TRANSCODE_PREVIEW_FIRST',
   'reconcile.maxObjects': 'OCI_TRANSCODE_RECONCILE_MAX_OBJECTS',
   'reconcile.maxStarts': 'OCI_TRANSCODE_RECONCILE_MAX_STARTS',
   'reconcile.graceSec': 'OCI_TRANSCODE_RECONCILE_GRACE_SEC',

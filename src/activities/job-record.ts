@@ -1,5 +1,5 @@
 // job.json: the record of the last run of a source, beside its stream.
-import type { DestRef, JobRecord, Plan, RenditionMeta, RunOutcome, SourceRef } from '../domain/types.js';
+import type { DestRef, JobRecord, Plan, RenditionMeta, SourceRef } from '../domain/types.js';
 import { planAudioRenditions } from '../domain/ladder.js';
 import type { RunFacts } from './types.js';
 
@@ -40,7 +40,7 @@ export function renditionsSummary(renditions: RenditionMeta[]): NonNullable<JobR
 }
 
 export function jobRecord(args: {
-  outcome: RunOutcome;
+  outcome: JobRecord['outcome'];
   source: SourceRef;
   dest: DestRef;
   facts: RunFacts;

@@ -11,7 +11,7 @@ import { publishStream, readRenditionsFiles, RenditionsMissingError } from '../p
 import { deletePrefix, listAll, putJson, readJson, readText } from '../store-io.js';
 import type { ActivityDeps } from './deps.js';
 import { jobRecord, renditionsSummary } from './job-record.js';
-import type { DiscardInput, DiscardResult, OutputsInput, PruneResult, PublishDetails, PublishResult, RecordUndeliveredInput, RunFacts } from './types.js';
+import type { DiscardInput, DiscardResult, OutputsInput, PruneResult, PublishDetails, PublishInput, PublishResult, RecordUndeliveredInput } from './types.js';
 
 const VERSION_FOLDER = /^(v-[0-9a-f]{8})\//;
 
@@ -27,7 +27,7 @@ async function mastersReference(store: ObjectStore, bucket: string, prefix: stri
 export function createPublishActivities(deps: ActivityDeps) {
   const { store } = deps;
 
-  async function publish(input: OutputsInput & { facts: RunFacts }): Promise<PublishResult> {
+  async function publish(input: PublishInput): Promise<PublishResult> {
     const log = Context.current().log;
     const { source, dest, plan } = input;
     const files = await readRenditionsFiles(store, { dest, sourceObject: source.object, plan }).catch((error: unknown) => {
@@ -42,9 +42,9 @@ export function createPublishActivities(deps: ActivityDeps) {
     }
     const published = await publishStream({
       store, dest, sourceObject: source.object, plan, files,
-      record: (outputs, renditions) => jobRecord({ outcome: 'succeeded', source, dest, facts: input.facts, plan, renditions, outputs }),
+      record: (outputs, renditions) => jobRecord({ outcome: input.preview ? 'preview' : 'succeeded', source, dest, facts: input.facts, plan, renditions, outputs }),
     });
-    log.info('published', { stage: 'publishing', written: published.written });
+    log.info(input.preview ? 'published the preview' : 'published', { stage: 'publishing', written: published.written });
     return {
       status: 'published',
       ...published.outputs,

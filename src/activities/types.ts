@@ -18,7 +18,7 @@ export interface RunSettings {
    */
   job: { maxAttempts: number; timeoutSec: number; pollSec: number; backoffSec: number; startTimeoutSec?: number; taskQueue?: string };
   /** Time-split encoding of long sources (domain/chunks.ts); absent in runs recorded before it existed. */
-  chunking?: { thresholdSec: number; chunkSec: number; maxInstances: number };
+  chunking?: { thresholdSec: number; chunkSec: number; maxInstances: number; /** Absent in runs recorded before preview-first existed. */ previewFirst?: boolean };
 }
 
 export interface InspectResult {
@@ -102,6 +102,9 @@ export interface OutputsInput {
   dest: DestRef;
   plan: Plan;
 }
+
+/** Publishing the full masters, or (preview) those of the preview plan while the other rungs encode. */
+export type PublishInput = OutputsInput & { facts: RunFacts; preview?: boolean };
 
 export interface VerifyResult {
   renditions: number;

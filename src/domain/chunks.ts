@@ -63,6 +63,49 @@ export function chunkPlan(plan: Plan, options: ChunkingOptions): Plan {
   return { ...plan, jobs: [{ id: 'audio', videoIds: [], audio: true, thumbnails: true }, ...chunks] };
 }
 
+/**
+ * Each preview job covers at least this many chunks: it encodes one small rung (mostly decoding), and few
+ * preview jobs keep the history bounded (at most MAX_CHUNKS / 8 more jobs; historyBudget).
+ */
+export const PREVIEW_MIN_CHUNKS = 8;
+
+/**
+ * Preview first, when the cap leaves chunks waiting for an instance: the lowest rung is taken out of the
+ * chunk jobs and encoded by a few preview jobs over longer ranges (one wave: at most cap - 1 of them, beside
+ * the audio job), scheduled right after the audio job. When they are done, the workflow publishes a preview
+ * master of that rung and the audio; the other rungs' chunks follow. The price is one more decode of the
+ * source by the preview jobs. With an instance for every job, every chunk starts at once and nothing is
+ * gained: the plan is returned unchanged.
+ */
+export function previewFirst(plan: Plan, maxInstances: number): Plan {
+  const chunks = plan.jobs.filter((j) => j.chunk);
+  const lowest = plan.video.at(-1);
+  if (chunks.length === 0 || plan.video.length < 2 || !lowest || plan.jobs.length <= maxInstances) return plan;
+  const wanted = Math.min(Math.max(1, maxInstances - 1), Math.ceil(chunks.length / PREVIEW_MIN_CHUNKS));
+  const group = Math.ceil(chunks.length / wanted);
+  const previews: JobSpec[] = [];
+  for (let first = 0; first < chunks.length; first += group) {
+    const members = chunks.slice(first, first + group).map((j) => j.chunk!);
+    const head = members[0]!;
+    const tail = members.at(-1)!;
+    const segments = members.reduce((n, c) => n + c.segments, 0);
+    const frames = tail.frames === undefined ? {} : { frames: members.reduce((n, c) => n + c.frames!, 0) };
+    const chunk: ChunkRange = { index: previews.length, firstSegment: head.firstSegment, segments, startFrame: head.startFrame, ...frames };
+    previews.push({ id: `p${String(previews.length + 1).padStart(3, '0')}`, videoIds: [lowest.id], audio: false, thumbnails: false, chunk, preview: true });
+  }
+  const rest = chunks.map((j) => ({ ...j, videoIds: j.videoIds.filter((id) => id !== lowest.id) }));
+  const others = plan.jobs.filter((j) => !j.chunk).map((j) => (j.audio ? { ...j, preview: true } : j));
+  return { ...plan, jobs: [...others, ...previews, ...rest] };
+}
+
+/** The plan a preview is verified and published with: the lowest rung and the audio, from the preview jobs. */
+export function previewPlan(plan: Plan): Plan | undefined {
+  const jobs = plan.jobs.filter((j) => j.preview);
+  const ids = new Set(jobs.flatMap((j) => j.videoIds));
+  if (!jobs.some((j) => j.chunk)) return undefined;
+  return { ...plan, video: plan.video.filter((v) => ids.has(v.id)), jobs };
+}
+
 export const isChunked = (plan: Pick<Plan, 'jobs'>): boolean => plan.jobs.some((j) => j.chunk !== undefined);
 
 /** Seconds of the timeline a job encodes: its chunk's range, else the whole source. */

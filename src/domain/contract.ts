@@ -154,7 +154,15 @@ export const chunkRangeSchema = z.object({
 });
 
 /** One transcoder run: a subset of the plan's renditions (and, for a chunk, a range of its timeline). */
-export const jobSpecSchema = z.object({ id, videoIds: z.array(id), audio: z.boolean(), thumbnails: z.boolean(), chunk: chunkRangeSchema.optional() });
+export const jobSpecSchema = z.object({
+  id,
+  videoIds: z.array(id),
+  audio: z.boolean(),
+  thumbnails: z.boolean(),
+  chunk: chunkRangeSchema.optional(),
+  /** Part of the preview (domain/chunks.ts previewFirst): scheduled first, published as soon as all are done. */
+  preview: z.boolean().optional(),
+});
 
 export const planSchema = z
   .object({

@@ -56,7 +56,8 @@ function joinRendition(id: string, parts: { job: JobSpec; meta: RenditionMeta }[
  */
 export function stitchChunks(plan: Plan, files: RenditionsFile[]): RenditionsFile[] {
   if (!isChunked(plan)) return files;
-  const chunkJobs = plan.jobs.filter((j) => j.chunk).sort((a, b) => (a.chunk?.index ?? 0) - (b.chunk?.index ?? 0));
+  // In timeline order (a preview-first plan has two sets of chunks, each rung in one of them).
+  const chunkJobs = plan.jobs.filter((j) => j.chunk).sort((a, b) => a.chunk!.firstSegment - b.chunk!.firstSegment);
   const byJob = new Map(files.map((f) => [f.jobId, f]));
   const parts = chunkJobs.map((job) => {
     const file = byJob.get(job.id);
@@ -66,11 +67,13 @@ export function stitchChunks(plan: Plan, files: RenditionsFile[]): RenditionsFil
   const renditions = plan.video.map((v) =>
     joinRendition(
       v.id,
-      parts.map(({ job, file }) => {
-        const meta = file.renditions.find((r) => r.id === v.id);
-        if (!meta) throw new ManifestError(`chunk ${job.id} did not write rendition ${v.id}`);
-        return { job, meta };
-      }),
+      parts
+        .filter(({ job }) => job.videoIds.includes(v.id))
+        .map(({ job, file }) => {
+          const meta = file.renditions.find((r) => r.id === v.id);
+          if (!meta) throw new ManifestError(`chunk ${job.id} did not write rendition ${v.id}`);
+          return { job, meta };
+        }),
     ),
   );
   const others = files.filter((f) => !chunkJobs.some((j) => j.id === f.jobId));

@@ -101,7 +101,8 @@ export type RunOutcome = 'succeeded' | 'failed' | 'canceled';
 /** `job.json` at the stream prefix: what the last run of this source did (written by the workflow). */
 export interface JobRecord {
   schema: 1;
-  outcome: RunOutcome;
+  /** 'preview': a preview master is published and the run goes on (domain/chunks.ts previewFirst). */
+  outcome: RunOutcome | 'preview';
   error?: string;
   workflow: { id: string; runId: string };
   source: SourceRef & { sizeBytes?: number };
@@ -133,7 +134,16 @@ export interface JobRecord {
   }[];
   /** Names relative to the destination bucket. */
   outputs?: { hls?: string; dash?: string; thumbnail?: string };
-  timings: { startedAt: string; finishedAt: string; totalSec: number; stages: Record<string, number> };
+  timings: {
+    startedAt: string;
+    finishedAt: string;
+    totalSec: number;
+    stages: Record<string, number>;
+    /** Seconds from the run's start until a master was first playable (the preview's, when there was one). */
+    firstPlayableSec?: number;
+    /** Seconds from the run's start until the full masters were written. */
+    completeSec?: number;
+  };
   /** Completion notifications the workflow gave up on (retried for notify.retryForSec first). */
   notifications?: { undelivered: { target: string; error: string }[] };
 }

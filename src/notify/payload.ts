@@ -37,6 +37,8 @@ const timingsSchema = z.object({
   totalSec: z.number().min(0),
   /** Seconds spent in each stage (inspecting, transcoding, …). */
   stages: z.record(z.string(), z.number()),
+  firstPlayableSec: z.number().min(0).optional(),
+  completeSec: z.number().min(0).optional(),
 });
 
 /** What the workflow hands the notify activity: names relative to the destination bucket, as in job.json. */

@@ -20,6 +20,8 @@ export interface JobsContext {
   settings: RunSettings;
   workflowId: string;
   runId: string;
+  /** Called once every preview job (JobSpec.preview) has succeeded, while the other jobs go on. */
+  onPreview?: () => Promise<void>;
 }
 
 const MAX_BACKOFF_SEC = 600;
@@ -126,19 +128,25 @@ function unlessCancelled(): void {
 
 /**
  * All jobs at once; the first hard failure cancels the others, which then settle before we return. A
- * time-split plan runs at most `chunking.maxInstances` jobs at a time, in plan order (audio first).
+ * time-split plan runs at most `chunking.maxInstances` jobs at a time, in plan order (audio first, then any
+ * preview jobs).
  */
 export async function runJobs(ctx: JobsContext): Promise<void> {
   const scope = new CancellationScope();
   const cap = isChunked(ctx.plan) && ctx.settings.chunking ? slots(ctx.settings.chunking.maxInstances, unlessCancelled) : <T>(task: () => Promise<T>) => task();
   await scope.run(async () => {
     const jobs = ctx.plan.jobs.map((spec) => cap(() => runJob(ctx, spec)));
+    const previews = jobs.filter((_, i) => ctx.plan.jobs[i]!.preview);
+    const onPreview = ctx.onPreview;
+    // The preview's publish holds no instance slot: the other chunks keep every instance busy meanwhile.
+    const preview = onPreview && previews.length > 0 ? Promise.all(previews).then(() => onPreview()) : undefined;
     try {
-      await Promise.all(jobs);
+      await Promise.all(preview ? [...jobs, preview] : jobs);
     } catch (error) {
       scope.cancel();
-      // Every start in flight must have recorded its handle before cleanup runs.
-      await Promise.allSettled(jobs);
+      // Every start in flight must have recorded its handle, and a preview being published must be
+      // written, before cleanup runs.
+      await Promise.allSettled(preview ? [...jobs, preview] : jobs);
       throw error;
     }
   });

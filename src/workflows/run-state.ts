@@ -21,6 +21,8 @@ const TRANSCODE_SPAN = 85;
 const AUDIO_PIXELS = 50_000;
 const THUMBNAIL_PIXELS = 20_000;
 
+const round = (s: number): number => Math.round(s * 1000) / 1000;
+
 export class RunState {
   stage: Stage = 'inspecting';
   etag: string | undefined;
@@ -32,6 +34,9 @@ export class RunState {
   readonly stageSeconds: Record<string, number> = {};
   readonly startedAt = new Date();
   private readonly deleted = new Set<string>();
+  /** When a master was first playable (a preview's or the full one's) and when the full masters were. */
+  private firstPlayableAt: Date | undefined;
+  private completeAt: Date | undefined;
   private stageStartedAt = new Date();
   private basePercent = 0;
   /** The highest whole-run percent reported: progress only goes up (retries, cleanup, queries). */
@@ -117,15 +122,26 @@ export class RunState {
     return progress;
   }
 
-  timings(): { startedAt: string; finishedAt: string; totalSec: number; stages: Record<string, number> } {
+  /** The masters about to be written make the stream playable (a preview: `complete` false). */
+  playable(complete: boolean): void {
     const now = new Date();
+    this.firstPlayableAt ??= now;
+    if (complete) this.completeAt = now;
+  }
+
+  timings(): { startedAt: string; finishedAt: string; totalSec: number; stages: Record<string, number>; firstPlayableSec?: number; completeSec?: number } {
+    const now = new Date();
+    const since = (at: Date | undefined): number | undefined => (at ? round((at.getTime() - this.startedAt.getTime()) / 1000) : undefined);
     const stages = { ...this.stageSeconds, [this.stage]: (this.stageSeconds[this.stage] ?? 0) + (now.getTime() - this.stageStartedAt.getTime()) / 1000 };
-    const round = (s: number): number => Math.round(s * 1000) / 1000;
+    const first = since(this.firstPlayableAt);
+    const complete = since(this.completeAt);
     return {
       startedAt: this.startedAt.toISOString(),
       finishedAt: now.toISOString(),
       totalSec: round((now.getTime() - this.startedAt.getTime()) / 1000),
       stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, round(v)])),
+      ...(first !== undefined ? { firstPlayableSec: first } : {}),
+      ...(complete !== undefined ? { completeSec: complete } : {}),
     };
   }
 }

@@ -19,7 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { InspectResult, NotifyPlan, PublishDetails, RunFacts, UploadJudgement } from '../activities/index.js';
-import { chunkPlan } from '../domain/chunks.js';
+import { chunkPlan, previewFirst, previewPlan } from '../domain/chunks.js';
 import { planLadder } from '../domain/ladder.js';
 import { JOB_RECORD, streamPrefix } from '../domain/layout.js';
 import { formatOciUri } from '../domain/oci-uri.js';
@@ -54,8 +54,11 @@ function plan(request: TranscodeRequest, inspected: InspectResult): Plan {
       ...(settings.audioTracks ? { audioTracks: settings.audioTracks } : {}),
       etag: inspected.etag,
     });
-    // Long sources are split in time (runs recorded before chunking existed have no such setting).
-    return settings.chunking ? chunkPlan(ladder, settings.chunking) : ladder;
+    // Long sources are split in time (runs recorded before chunking existed have no such setting), and
+    // published as a preview first when the cap makes chunks wait (runs recorded before that have no flag).
+    if (!settings.chunking) return ladder;
+    const chunked = chunkPlan(ladder, settings.chunking);
+    return settings.chunking.previewFirst ? previewFirst(chunked, settings.chunking.maxInstances) : chunked;
   } catch (error) {
     // Anything else is a bug: it fails the workflow task (see `transcode`) until a fixed worker runs it.
     if (error instanceof Error && error.name === 'PlanError') {
@@ -94,16 +97,14 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
   const { bucket, object } = request.source;
   const run = new RunState(request.source.etag);
   const work = new CancellationScope();
-  const uploads = new Uploads(request.source.etag, lineage, {
-    headEtag: async () => (await storage.headSource(request.source)).etag,
-    supersede: (etag, why) => {
-      if (uploads.supersededBy !== undefined) return;
-      log.info('superseded by a newer upload', { stage: run.stage, etag: run.etag, newer: etag, why });
-      count('runsSuperseded');
-      uploads.supersededBy = etag;
-      work.cancel();
-    },
-  });
+  const supersede = (etag: string, why: string): void => {
+    if (uploads.supersededBy !== undefined) return;
+    log.info('superseded by a newer upload', { stage: run.stage, etag: run.etag, newer: etag, why });
+    count('runsSuperseded');
+    uploads.supersededBy = etag;
+    work.cancel();
+  };
+  const uploads = new Uploads(request.source.etag, lineage, { headEtag: async () => (await storage.headSource(request.source)).etag, supersede });
   setHandler(progressQuery, () => run.snapshot());
   setHandler(jobProgressSignal, (update) => run.onJobProgress(update));
   uploads.listen();
@@ -155,7 +156,17 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
       const p = thePlan;
       run.initJobs(p);
       run.setStage('transcoding', { version: p.version, renditions: p.video.map((v) => v.id), jobs: p.jobs.length });
-      await runJobs({ run, plan: p, source, dest, settings, workflowId: info.workflowId, runId: info.runId });
+      // A preview (lowest rung + audio) goes out as soon as its jobs are done; the full masters replace it.
+      const preview = previewPlan(p);
+      const onPreview = preview && (async (): Promise<void> => {
+        await storage.verify({ source, dest, plan: preview });
+        if (uploads.supersededBy !== undefined) return;
+        run.playable(false);
+        const published = await CancellationScope.nonCancellable(() => storage.publish({ source, dest, plan: preview, facts: facts(), preview: true }));
+        if (published.status === 'superseded') supersede(published.etag, 'replaced before its preview was published');
+        else log.info('preview published', { stage: run.stage, renditions: published.renditions, firstPlayableSec: run.timings().firstPlayableSec });
+      });
+      await runJobs({ run, plan: p, source, dest, settings, workflowId: info.workflowId, runId: info.runId, ...(onPreview ? { onPreview } : {}) });
 
       run.setStage('verifying');
       await storage.verify({ source, dest, plan: p });
@@ -163,6 +174,7 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
       run.setStage('publishing');
       if (uploads.supersededBy !== undefined) throw new CancelledFailure('superseded');
       // Never interrupted half-way; the activity re-checks the source's etag right before the masters.
+      run.playable(true);
       const published = await CancellationScope.nonCancellable(() => storage.publish({ source, dest, plan: p, facts: facts() }));
       if (published.status === 'superseded') {
         uploads.supersededBy = published.etag;

@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities/index.js';
 import { resolveNotify, resolveSettings, validateRequest } from '../../src/activities/settings.js';
-import type { RecordUndeliveredInput } from '../../src/activities/types.js';
+import type { RecordUndeliveredInput, RunFacts } from '../../src/activities/types.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { planLadder } from '../../src/domain/ladder.js';
 import { JOB_RECORD, streamPrefix, versionFolder } from '../../src/domain/layout.js';
@@ -99,6 +99,8 @@ class Gate {
   private waiting: Promise<void> | undefined;
   private open: (() => void) | undefined;
   entered = 0;
+  /** Called on every pass, before any hold: a test's look at the world at that very moment. */
+  onPass: (() => void) | undefined;
 
   hold(): void {
     this.waiting ??= new Promise((resolve) => (this.open = resolve));
@@ -112,6 +114,7 @@ class Gate {
 
   async pass(): Promise<void> {
     this.entered += 1;
+    this.onPass?.();
     await this.waiting;
   }
 }
@@ -122,6 +125,8 @@ export class StubWorld {
   /** The published job.json per stream: the eTag it records. */
   readonly published = new Map<string, string>();
   readonly discarded: { object: string; outcome: string }[] = [];
+  /** Every publish (a preview's too), with the renditions and the run's timings it was given. */
+  readonly publishes: { object: string; preview: boolean; renditions: string[]; timings: RunFacts['timings'] }[] = [];
   /** What recordUndelivered was asked to add to job.json. */
   readonly undelivered: RecordUndeliveredInput[] = [];
   readonly calls: string[] = [];
@@ -176,7 +181,9 @@ export class StubWorld {
         const now = head(input.source.object);
         if (now && now !== input.source.etag) return log('publish', { status: 'superseded' as const, etag: now });
         const prefix = streamPrefix(input.dest, input.source.object);
-        this.published.set(prefix, input.source.etag);
+        this.publishes.push({ object: input.source.object, preview: input.preview === true, renditions: input.plan.video.map((v) => v.id), timings: input.facts.timings });
+        // A preview's job.json says 'preview': the upload is not published yet.
+        if (!input.preview) this.published.set(prefix, input.source.etag);
         const rows = input.plan.video.map((v) => ({ id: v.id, kind: 'video' as const, codecs: 'avc1.64001f', width: v.width, height: v.height, averageBitrate: v.bitrate, peakBitrate: v.maxrate, segments: 3, durationSec: 10 }));
         return log('publish', {
           status: 'published' as const, record: prefix + JOB_RECORD, hls: `${prefix}master.m3u8`, renditions: input.plan.video.map((v) => v.id),

@@ -2,10 +2,11 @@
 // A 60 s source above a 5 s threshold becomes 15 chunk jobs of one 4 s segment plus the audio job; the
 // run keeps at most 3 instances, frees each as soon as its chunk is done, retries a crashed chunk alone
 // on a fresh instance, and a cancel deletes every instance. The history stays within historyBudget.
+// With preview-first on, the lowest rung and the audio are encoded and published first.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
-import { chunkPlan, historyBudget } from '../../../src/domain/chunks.js';
+import { chunkPlan, historyBudget, previewFirst } from '../../../src/domain/chunks.js';
 import { workflowIdFor } from '../../../src/domain/events.js';
 import { planLadder } from '../../../src/domain/ladder.js';
 import { progressQuery } from '../../../src/workflows/definitions.js';
@@ -14,7 +15,7 @@ import { BUCKET, NAMESPACE, PROBE, startStubStack, type StubStack } from '../../
 import { startTemporal } from '../../helpers/temporal.js';
 
 const CAP = 3;
-const chunking = { thresholdSec: 5, chunkSec: 4, maxInstances: CAP };
+const chunking = { thresholdSec: 5, chunkSec: 4, maxInstances: CAP, previewFirst: false };
 const probe = { ...PROBE, durationSec: 60 };
 const plan = chunkPlan(planLadder(probe, { etag: 'x' }), chunking);
 
@@ -114,5 +115,42 @@ describe('a time-split run', () => {
     expect(jobsOf(object).filter((j) => !j.deleted)).toEqual([]);
     expect(jobsOf(object)).toHaveLength(CAP + 2);
     expect(stack.world.discarded).toContainEqual({ object, outcome: 'canceled' });
+  });
+
+  it('preview first: the lowest rung and the audio are encoded and published before the other chunks are done, then the full masters', async () => {
+    const object = 'preview.mp4';
+    const hd = { ...probe, video: { ...probe.video!, codedWidth: 1280, codedHeight: 720, displayWidth: 1280, displayHeight: 720 } };
+    const ladder = chunkPlan(planLadder(hd, { etag: 'x' }), chunking);
+    const preview = previewFirst(ladder, CAP);
+    const lowest = ladder.video.at(-1)!.id;
+    expect(ladder.video.length).toBeGreaterThan(1);
+    // Two preview jobs (8 and 7 chunks of the lowest rung) beside the audio job: one wave of the cap.
+    expect(preview.jobs.slice(0, 3).map((j) => [j.id, j.videoIds])).toEqual([['audio', []], ['p001', [lowest]], ['p002', [lowest]]]);
+    expect(preview.jobs.slice(3).every((j) => j.chunk && !j.videoIds.includes(lowest) && j.videoIds.length === ladder.video.length - 1)).toBe(true);
+    let chunksDoneAtPreview = -1;
+    stack.world.config.chunking.previewFirst = true;
+    stack.world.probe = hd;
+    stack.world.gates.publish.onPass = () => {
+      if (stack.world.publishes.filter((p) => p.object === object).length === 0) chunksDoneAtPreview = jobsOf(object).filter((j) => /^c/.test(j.tags.jobId ?? '') && j.deleted).length;
+    };
+    try {
+      await stack.announce(object, stack.world.upload(object));
+      const result = await env.client.workflow.getHandle<typeof transcode>(idOf(object)).result();
+      expect(result.outcome).toBe('published');
+    } finally {
+      stack.world.config.chunking.previewFirst = false;
+      stack.world.gates.publish.onPass = undefined;
+      stack.world.probe = probe;
+    }
+    expect(jobsOf(object).slice(0, 3).map((j) => j.tags.jobId)).toEqual(['audio', 'p001', 'p002']);
+    expect(chunksDoneAtPreview).toBeGreaterThanOrEqual(0);
+    expect(chunksDoneAtPreview).toBeLessThan(15);
+    const publishes = stack.world.publishes.filter((p) => p.object === object);
+    expect(publishes.map((p) => [p.preview, p.renditions])).toEqual([[true, [lowest]], [false, ladder.video.map((v) => v.id)]]);
+    const [first, full] = publishes.map((p) => p.timings);
+    expect(first!.firstPlayableSec).toBeGreaterThan(0);
+    expect(full!.firstPlayableSec).toBe(first!.firstPlayableSec);
+    expect(full!.completeSec).toBeGreaterThan(full!.firstPlayableSec!);
+    expect(jobsOf(object).every((j) => j.deleted)).toBe(true);
   });
 });

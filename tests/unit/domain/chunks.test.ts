@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkPlan, historyBudget, isChunked, jobSeconds, MAX_CHUNKS, segmentFrames, TEMPORAL_LIMITS, unsplittable } from '../../../src/domain/chunks.js';
+import { chunkPlan, historyBudget, isChunked, jobSeconds, MAX_CHUNKS, PREVIEW_MIN_CHUNKS, previewFirst, previewPlan, segmentFrames, TEMPORAL_LIMITS, unsplittable } from '../../../src/domain/chunks.js';
 import { planSchema } from '../../../src/domain/contract.js';
 import { planLadder } from '../../../src/domain/ladder.js';
 import type { SourceProbe } from '../../../src/domain/types.js';
@@ -87,6 +87,52 @@ describe('chunkPlan', () => {
   });
 });
 
+describe('previewFirst', () => {
+  const chunked = chunkPlan(planLadder(probe(2 * 3600)), { thresholdSec: 1200, chunkSec: 60 });
+  const lowest = chunked.video.at(-1)!.id;
+
+  it('takes the lowest rung out of the chunks into one wave of longer preview jobs, right after the audio job', () => {
+    const plan = previewFirst(chunked, 20);
+    expect(planSchema.parse(plan)).toEqual(plan);
+    const previews = plan.jobs.filter((j) => j.preview && j.chunk);
+    // 120 chunks, 19 instances beside the audio job: 8 chunks per preview job -> 15 of them.
+    expect(chunked.jobs).toHaveLength(121);
+    expect(previews).toHaveLength(15);
+    expect(plan.jobs.slice(0, 16).map((j) => j.id)).toEqual(['audio', ...previews.map((j) => j.id)]);
+    expect(plan.jobs[0]!.preview).toBe(true);
+    expect(previews.every((j) => j.videoIds.length === 1 && j.videoIds[0] === lowest)).toBe(true);
+    // The preview jobs tile the whole timeline, as the chunks do, and the chunks keep every other rung.
+    const span = (jobs: typeof previews) => jobs.map((j) => [j.chunk!.firstSegment, j.chunk!.segments] as const);
+    const tiles = span(previews);
+    expect(tiles[0]![0]).toBe(0);
+    for (let i = 1; i < tiles.length; i++) expect(tiles[i]![0]).toBe(tiles[i - 1]![0] + tiles[i - 1]![1]);
+    expect(tiles.reduce((n, [, k]) => n + k, 0)).toBe(chunked.jobs.slice(1).reduce((n, j) => n + j.chunk!.segments, 0));
+    expect(previews.at(-1)!.chunk!.frames).toBeUndefined();
+    expect(previews.reduce((n, j) => n + jobSeconds(plan, j), 0)).toBeCloseTo(7200, 6);
+    const rest = plan.jobs.slice(16);
+    expect(rest.map((j) => j.id)).toEqual(chunked.jobs.slice(1).map((j) => j.id));
+    expect(rest.every((j) => !j.preview && !j.videoIds.includes(lowest) && j.videoIds.length === chunked.video.length - 1)).toBe(true);
+    const p = previewPlan(plan)!;
+    expect(p.video.map((v) => v.id)).toEqual([lowest]);
+    expect(p.jobs.map((j) => j.id)).toEqual(['audio', ...previews.map((j) => j.id)]);
+  });
+
+  it('leaves a plan alone when every job gets an instance, when there is one rung, or when it is not split', () => {
+    expect(previewFirst(chunked, 121)).toBe(chunked);
+    const one = chunkPlan(planLadder({ ...probe(3600), video: { ...probe(3600).video!, codedWidth: 320, codedHeight: 180, displayWidth: 320, displayHeight: 180 } }), options);
+    expect(one.video).toHaveLength(1);
+    expect(previewFirst(one, 2)).toBe(one);
+    const short = planLadder(probe(60));
+    expect(previewFirst(short, 1)).toBe(short);
+    expect(previewPlan(chunked)).toBeUndefined();
+  });
+
+  it('with one instance, still encodes the preview first; never more than a chunk count / 8 of preview jobs', () => {
+    expect(previewFirst(chunked, 1).jobs.slice(0, 2).map((j) => [j.id, j.chunk?.segments])).toEqual([['audio', undefined], ['p001', 1800]]);
+    expect(previewFirst(chunked, 100).jobs.filter((j) => j.id.startsWith('p'))).toHaveLength(120 / PREVIEW_MIN_CHUNKS);
+  });
+});
+
 describe('historyBudget', () => {
   it('keeps a three-hour source well under Temporal limits with the default settings, every retry included', () => {
     const config = loadConfig({});
@@ -104,5 +150,9 @@ describe('historyBudget', () => {
     const budget = historyBudget(plan, { maxAttempts: 3, instances: config.chunking.maxInstances });
     expect(budget.worstEvents).toBeLessThan(TEMPORAL_LIMITS.events * 0.7);
     expect(budget.pendingActivities).toBeLessThan(TEMPORAL_LIMITS.pendingActivities / 3);
+    // Preview first adds the most jobs when the cap is just below the job count.
+    const preview = previewFirst(plan, MAX_CHUNKS);
+    expect(preview.jobs.length).toBeGreaterThan(plan.jobs.length);
+    expect(historyBudget(preview, { maxAttempts: 3, instances: MAX_CHUNKS }).worstEvents).toBeLessThan(TEMPORAL_LIMITS.events * 0.7);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkPlan } from '../../../src/domain/chunks.js';
+import { chunkPlan, previewFirst, previewPlan } from '../../../src/domain/chunks.js';
 import { planLadder } from '../../../src/domain/ladder.js';
 import { STITCHED_JOB, stitchChunks, stitchedPlan } from '../../../src/domain/stitch.js';
 import type { Plan, RenditionMeta, RenditionsFile, SourceProbe } from '../../../src/domain/types.js';
@@ -57,5 +57,28 @@ describe('stitchChunks', () => {
     expect(() => stitchChunks(plan, withChunk('c002', chunkFile('c002', { numbers: [3, 5] })))).toThrow(/seg_00005\.m4s should be segment 4/);
     expect(() => stitchChunks(plan, withChunk('c004', chunkFile('c004', { hash: 'b'.repeat(64) })))).toThrow(/chunk c004: initSha256 b+ differs from chunk c001's a+/);
     expect(() => stitchChunks(plan, [audio, ...chunkIds.slice(1).map((c) => chunkFile(c))])).toThrow(/chunk c001 wrote no renditions\.json/);
+  });
+
+  it('joins a preview-first plan: each rung from the set of chunks that encoded it, the preview plan from its own', () => {
+    const hd = { ...probe, video: { ...probe.video!, codedWidth: 1280, codedHeight: 720, displayWidth: 1280, displayHeight: 720 } };
+    const p = previewFirst(chunkPlan(planLadder(hd, { etag: 'e' }), { thresholdSec: 10, chunkSec: 8 }), 2);
+    const lowest = p.video.at(-1)!.id;
+    const fileOf = (jobId: string): RenditionsFile => {
+      const job = p.jobs.find((j) => j.id === jobId)!;
+      const c = job.chunk!;
+      const renditions = job.videoIds.map((id): RenditionMeta => ({
+        id, kind: 'video', codecs: 'avc1.64001f', width: 1, height: 1, frameRate: 30, peakBitrate: 1, averageBitrate: 1, timescale: TS, durationSec: 4 * c.segments,
+        playlist: `${p.version}/${id}/playlist.m3u8`, initSegment: `${p.version}/${id}/init.mp4`, initSha256: HASH,
+        segments: Array.from({ length: c.segments }, (_, k) => ({ uri: `${p.version}/${id}/seg_${String(c.firstSegment + k + 1).padStart(5, '0')}.m4s`, start: (c.firstSegment + k) * SEG, duration: SEG, durationSec: 4, bytes: 1 })),
+      }));
+      return { schema: 1, jobId, version: p.version, segmentFormat: 'cmaf', durationSec: 4 * c.segments, renditions };
+    };
+    const chunkJobs = p.jobs.filter((j) => j.chunk).map((j) => j.id);
+    expect(chunkJobs[0]).toBe('p001');
+    const all = stitchChunks(p, [audio, ...chunkJobs.map(fileOf)]);
+    expect(all[0]!.renditions.map((r) => [r.id, r.segments.length])).toEqual(p.video.map((v) => [v.id, 10]));
+    const preview = previewPlan(p)!;
+    const first = stitchChunks(preview, [audio, ...preview.jobs.filter((j) => j.chunk).map((j) => fileOf(j.id))]);
+    expect(first[0]!.renditions.map((r) => [r.id, r.segments.length])).toEqual([[lowest, 10]]);
   });
 });
