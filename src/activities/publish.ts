@@ -30,6 +30,16 @@ export function createPublishActivities(deps: ActivityDeps) {
   async function publish(input: PublishInput): Promise<PublishResult> {
     const log = Context.current().log;
     const { source, dest, plan } = input;
+    // A preview only helps a stream with nothing to play yet: a re-upload keeps its earlier version's full
+    // ladder playing until the new one is complete, rather than dropping to the preview's one rung.
+    if (input.preview) {
+      const prefix = streamPrefix(dest, source.object);
+      const playing = await Promise.all([MASTER_PLAYLIST, DASH_MANIFEST].map((m) => readText(store, dest.bucket, prefix + m)));
+      if (playing.some((body) => body !== undefined && !body.includes(`${plan.version}/`))) {
+        log.info('not publishing the preview: an earlier version plays until this one is complete', { stage: 'transcoding' });
+        return { status: 'kept', reason: 'an earlier version is published' };
+      }
+    }
     const files = await readRenditionsFiles(store, { dest, sourceObject: source.object, plan }).catch((error: unknown) => {
       if (error instanceof RenditionsMissingError) throw ApplicationFailure.nonRetryable(error.message, 'VerifyFailed');
       throw error;
@@ -82,6 +92,12 @@ export function createPublishActivities(deps: ActivityDeps) {
     const dest = input.dest ?? defaultDest(deps.config, source.bucket);
     const prefix = streamPrefix(dest, source.object);
     let removedObjects = 0;
+    // A preview this very run published is withdrawn: an unfinished run leaves no master behind.
+    const existing = await readJson<Partial<JobRecord>>(store, dest.bucket, prefix + JOB_RECORD).catch(() => undefined);
+    if (plan && existing?.outcome === 'preview' && existing.workflow?.runId === input.facts.workflow.runId) {
+      for (const master of [MASTER_PLAYLIST, DASH_MANIFEST]) await store.delete(dest.bucket, prefix + master);
+      log.info('withdrew the preview masters', { stage: 'cleaning-up', version: plan.version });
+    }
     if (plan && !(await mastersReference(store, dest.bucket, prefix, plan.version))) {
       removedObjects = await deletePrefix(store, dest.bucket, `${prefix}${plan.version}/`);
     }
@@ -92,7 +108,6 @@ export function createPublishActivities(deps: ActivityDeps) {
     const fits = utf8Bytes(prefix + JOB_RECORD) <= MAX_OBJECT_NAME_BYTES;
     if (!fits) log.warn('no job.json: its name would exceed the object name limit; the run history has the error', { stage: 'cleaning-up' });
     if (input.outcome !== 'superseded' && fits) {
-      const existing = await readJson<Partial<JobRecord>>(store, dest.bucket, prefix + JOB_RECORD).catch(() => undefined);
       const published = existing?.outcome === 'succeeded' && existing.source?.etag !== undefined && existing.source.etag === source.etag;
       if (!published) {
         const record = jobRecord({ outcome: input.outcome, source, dest, facts: input.facts, plan, error: input.error });

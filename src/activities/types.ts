@@ -135,7 +135,9 @@ export type PublishResult =
       details?: PublishDetails;
     }
   /** The source changed under us (a newer upload): nothing was published. */
-  | { status: 'superseded'; etag: string };
+  | { status: 'superseded'; etag: string }
+  /** A preview was not published: the stream's masters already play an earlier version until this one is complete. */
+  | { status: 'kept'; reason: string };
 
 export interface PruneResult {
   /** Version folders of older uploads removed after the masters switched. */

@@ -122,11 +122,10 @@ export class RunState {
     return progress;
   }
 
-  /** The masters about to be written make the stream playable (a preview: `complete` false). */
-  playable(complete: boolean): void {
-    const now = new Date();
-    this.firstPlayableAt ??= now;
-    if (complete) this.completeAt = now;
+  /** Masters written at `at` made the stream playable (a preview's: `complete` false). */
+  playable(complete: boolean, at = new Date()): void {
+    this.firstPlayableAt ??= at;
+    if (complete) this.completeAt = at;
   }
 
   timings(): { startedAt: string; finishedAt: string; totalSec: number; stages: Record<string, number>; firstPlayableSec?: number; completeSec?: number } {

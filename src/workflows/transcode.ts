@@ -161,10 +161,14 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
       const onPreview = preview && (async (): Promise<void> => {
         await storage.verify({ source, dest, plan: preview });
         if (uploads.supersededBy !== undefined) return;
-        run.playable(false);
-        const published = await CancellationScope.nonCancellable(() => storage.publish({ source, dest, plan: preview, facts: facts(), preview: true }));
-        if (published.status === 'superseded') supersede(published.etag, 'replaced before its preview was published');
-        else log.info('preview published', { stage: run.stage, renditions: published.renditions, firstPlayableSec: run.timings().firstPlayableSec });
+        // Its job.json says when the preview became playable: when its masters are written, now.
+        const at = facts();
+        at.timings.firstPlayableSec = at.timings.totalSec;
+        const published = await CancellationScope.nonCancellable(() => storage.publish({ source, dest, plan: preview, facts: at, preview: true }));
+        if (published.status === 'superseded') return supersede(published.etag, 'replaced before its preview was published');
+        if (published.status === 'kept') return log.info('no preview', { stage: run.stage, reason: published.reason });
+        run.playable(false, new Date(Date.parse(at.timings.finishedAt)));
+        log.info('preview published', { stage: run.stage, renditions: published.renditions, firstPlayableSec: at.timings.firstPlayableSec });
       });
       await runJobs({ run, plan: p, source, dest, settings, workflowId: info.workflowId, runId: info.runId, ...(onPreview ? { onPreview } : {}) });
 
@@ -180,6 +184,7 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
         uploads.supersededBy = published.etag;
         throw new CancelledFailure(`superseded by eTag ${published.etag}`);
       }
+      if (published.status === 'kept') throw new Error(`publish kept the masters back, which only a preview may do: ${published.reason}`);
       record = published.record;
       details = published.details;
       // Best effort: older versions' media are only garbage now; a failure here is logged, never fatal.

@@ -11,6 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { text as streamText } from 'node:stream/consumers';
 import { createWriteStream } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Browser } from 'playwright-core';
@@ -69,9 +70,13 @@ function eventFor(object: string, etag: string): SampleEvent {
   return e;
 }
 
-/** Uploads a file and delivers its create-object event to the starter function; returns the run's id. */
-async function upload(file: string, object: string): Promise<string> {
+/**
+ * Uploads a file and delivers its create-object event to the starter function; returns the run's id.
+ * `beforeEvent` runs between the two, so that faults it injects hit the pipeline, not the upload.
+ */
+async function upload(file: string, object: string, beforeEvent?: () => void): Promise<string> {
   const { etag } = await uploader.putFile('media-in', object, file, { contentType: 'video/mp4' });
+  beforeEvent?.();
   const answer = await fn.invoke(eventFor(object, etag));
   expect(answer.body, fn.output()).toMatchObject({ outcome: 'started' });
   return answer.body.workflowId as string;
@@ -140,6 +145,10 @@ beforeAll(async () => {
     OCI_TRANSCODE_OCI_RETRY_BASE_MS: '100',
     OCI_TRANSCODE_JOB_POLL_SEC: '0.5',
     OCI_TRANSCODE_JOB_BACKOFF_SEC: '0.5',
+    // Sources over 9 s are split in time (the other cases' clips are shorter), on at most two instances.
+    OCI_TRANSCODE_CHUNK_THRESHOLD_SEC: '9',
+    OCI_TRANSCODE_CHUNK_SEC: '4',
+    OCI_TRANSCODE_MAX_INSTANCES: '2',
   };
   const config = loadConfig(workerEnv);
   const adapters = createOciAdapters(workerEnv, { onPlacementMiss: (miss) => misses.push(miss) });
@@ -226,13 +235,14 @@ describe('OCI path end to end (stand-in)', () => {
   it('completes despite capacity, throttling, a crashed container and storage errors: no duplicate, nothing left', async () => {
     const [ad1] = standIn.availabilityDomains as [string];
     const file = await makeClip('landscape', { seconds: 3 });
-    standIn.faults.outOfCapacity(ad1);
-    standIn.faults.throttle(3, { service: 'objectstorage' });
-    standIn.faults.throttle(2, { operation: 'GetContainerInstance' });
-    standIn.faults.throttle(1, { operation: 'CreateContainerInstance' });
-    standIn.faults.storageErrors(3, { operation: 'PutObject' });
-    standIn.faults.crashNext(1, 300);
-    const workflowId = await upload(file, 'uploads/faulty.mp4');
+    const workflowId = await upload(file, 'uploads/faulty.mp4', () => {
+      standIn.faults.outOfCapacity(ad1);
+      standIn.faults.throttle(3, { service: 'objectstorage' });
+      standIn.faults.throttle(2, { operation: 'GetContainerInstance' });
+      standIn.faults.throttle(1, { operation: 'CreateContainerInstance' });
+      standIn.faults.storageErrors(3, { operation: 'PutObject' });
+      standIn.faults.crashNext(1, 300);
+    });
     const result = await resultOf(workflowId);
     standIn.faults.clear();
 
@@ -244,6 +254,30 @@ describe('OCI path end to end (stand-in)', () => {
     const attempts = mine.map((i) => `${i.freeformTags.jobId}#${i.freeformTags.attempt}`);
     expect(attempts.sort()).toEqual(['all#1', 'all#2']);
     expect((await store.head('media-out', 'uploads/faulty.mp4/master.m3u8'))?.size).toBeGreaterThan(0);
+    await noLeftovers();
+    everyRequestVerified();
+  });
+
+  it('splits a long source in time: chunk instances seek in the source through its read URL, a preview goes out first, the stream plays across every join', async () => {
+    const object = 'uploads/long take.mp4';
+    const workflowId = await upload(await makeClip('landscape', { seconds: 12, width: 854, height: 480 }), object);
+    const result = await resultOf(workflowId);
+    // 12 s: three chunks of the 480p rung, and the 360p rung in one preview job beside the audio job.
+    expect(result.attempts).toEqual({ audio: 1, p001: 1, c001: 1, c002: 1, c003: 1 });
+    const mine = [...standIn.containerInstances.instances.values()].filter((i) => i.freeformTags.workflowId === workflowId);
+    expect(mine.map((i) => i.freeformTags.jobId)).toEqual(['audio', 'p001', 'c001', 'c002', 'c003']);
+    const masterPuts = standIn.requests.filter((r) => r.operation === 'PutObject' && r.path.endsWith(`/o/${encodeURIComponent(`${object}/master.m3u8`)}`));
+    expect(masterPuts.map((r) => r.status)).toEqual([200, 200]); // the preview's, then the full one
+    const record = JSON.parse(await streamText(await store.get('media-out', result.record))) as { outcome: string; timings: { firstPlayableSec: number; completeSec: number } };
+    expect(record.outcome).toBe('succeeded');
+    expect(record.timings.firstPlayableSec).toBeLessThan(record.timings.completeSec);
+
+    await download(result.streamPrefix, join(tmp, 'media'));
+    for (const [engine, manifest] of [['hls', result.hls!], ['shaka', result.dash!]] as const) {
+      const r = await play(browser, player, { engine, manifest, top: true, targetSec: 1, seeks: [4, 8] });
+      expect(r.ok, JSON.stringify({ engine, reason: r.reason, errors: r.errors, console: r.console.slice(0, 5) })).toBe(true);
+      expect([r.seeksDone.map((s) => s.at), r.videoHeight]).toEqual([[4, 8], 480]);
+    }
     await noLeftovers();
     everyRequestVerified();
   });

@@ -5,6 +5,9 @@
 // the job API the same page asks for a key and then plays with it. A screenshot goes to a temporary
 // file, or where PREVIEW_SCREENSHOT says: `PREVIEW_SCREENSHOT=docs/images/preview.png npx vitest run
 // tests/e2e/preview.test.ts` refreshes the README's image (so a test run leaves the tree unchanged).
+// The run is time-split (issue 11): 8 s in two chunks of 4 s on at most two instances, so the lowest rung
+// and the audio go out first as a preview master; the full stream then plays in hls.js and shaka-player
+// with a seek across the join.
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -21,6 +24,8 @@ import { startPreviewServer, type PreviewServer } from '../../src/preview/server
 import { webUiRunUrl } from '../../src/stack/follow.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { makeClip } from '../helpers/clips.js';
+import { play, startPlayerServer } from '../helpers/player-page/play.js';
+import type { StaticServer } from '../helpers/static-server.js';
 import { DEST_BUCKET, SOURCE_BUCKET, startStack, startTemporal, type TestStack } from '../helpers/temporal.js';
 
 const UI = 'http://127.0.0.1:8233';
@@ -31,8 +36,12 @@ let stack: TestStack;
 let preview: PreviewServer;
 let browser: Browser;
 let run: { workflowId: string; runId: string; id: string };
+/** The HLS master as it first appeared during the run, and whether the run had finished by then. */
+let firstMaster: { body: string; runOpen: boolean } | undefined;
 let record: {
-  plan: { version: string; durationSec: number };
+  outcome: string;
+  timings: { firstPlayableSec?: number; completeSec?: number };
+  plan: { version: string; durationSec: number; jobs: { id: string; videoIds: string[] }[] };
   renditions: { id: string; kind: string; codecs: string; width?: number; height?: number; averageBitrate: number; peakBitrate: number; segments: number }[];
 };
 
@@ -78,10 +87,20 @@ async function waitForPlayback(page: Page, format: 'hls' | 'dash'): Promise<void
 
 beforeAll(async () => {
   env = await startTemporal();
-  stack = await startStack(env);
+  stack = await startStack(env, { config: { chunking: { thresholdSec: 6, chunkSec: 4, maxInstances: 2, previewFirst: true } } });
   await stack.upload(await makeClip('landscape', { seconds: 8, width: 1280, height: 720 }), OBJECT);
   const handle = await stack.start({ object: OBJECT });
-  await handle.result();
+  const master = join(stack.dataDir, 'buckets', DEST_BUCKET, streamPrefix({ bucket: DEST_BUCKET }, OBJECT), 'master.m3u8');
+  let open = true;
+  const watching = (async () => {
+    while (open && !firstMaster) {
+      const body = await readFile(master, 'utf8').catch(() => undefined);
+      if (body !== undefined) firstMaster = { body, runOpen: open };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  await handle.result().finally(() => (open = false));
+  await watching;
   const { runId } = await handle.describe();
   run = { workflowId: handle.workflowId, runId, id: jobId({ workflowId: handle.workflowId, runId }) };
   const prefix = streamPrefix({ bucket: DEST_BUCKET }, OBJECT);
@@ -167,6 +186,31 @@ describe('the preview page (local stack, no key)', () => {
       expect(errors).toEqual([]);
     } finally {
       await close();
+    }
+  });
+});
+
+describe('a time-split run on the local stack', () => {
+  it('publishes a preview master of the lowest rung first, then the full stream, which plays across the join in both players', async () => {
+    expect(record.plan.jobs.map((j) => j.id)).toEqual(['audio', 'p001', 'c001', 'c002']);
+    expect(record.plan.jobs[1]!.videoIds).toEqual(['360p']);
+    expect(firstMaster?.runOpen).toBe(true);
+    expect(firstMaster!.body.match(/^#EXT-X-STREAM-INF:.*RESOLUTION=(\d+x\d+)/gm)?.map((l) => /RESOLUTION=(\S+?)(,|$)/.exec(l)![1])).toEqual(['640x360']);
+    expect(record.outcome).toBe('succeeded');
+    expect(record.timings.firstPlayableSec).toBeGreaterThan(0);
+    expect(record.timings.completeSec).toBeGreaterThan(record.timings.firstPlayableSec!);
+
+    const server: StaticServer = await startPlayerServer(join(stack.dataDir, 'buckets', DEST_BUCKET));
+    try {
+      for (const [engine, manifest] of [['hls', 'master.m3u8'], ['shaka', 'master.m3u8'], ['shaka', 'manifest.mpd']] as const) {
+        // Pinned to the top rung: a chunk join is in every rung but the preview's, which has none.
+        const r = await play(browser, server, { engine, manifest: `${OBJECT}/${manifest}`, top: true, targetSec: 1, seeks: [4] });
+        expect(r.ok, JSON.stringify({ engine, manifest, reason: r.reason, errors: r.errors, console: r.console.slice(0, 5) })).toBe(true);
+        expect(r.seeksDone.map((s) => s.at)).toEqual([4]);
+        expect(r.videoHeight).toBe(720);
+      }
+    } finally {
+      await server.close();
     }
   });
 });

@@ -31,6 +31,8 @@ export interface PlaybackReport {
   videoHeight: number;
   errors: { fatal: boolean; message: string }[];
   timing: Record<string, number>;
+  /** With `seeks`: each time played across, and where playback was when it counted. */
+  seeksDone: { at: number; reached: number }[];
   /** Browser console errors and page exceptions, for diagnosing a failure. */
   console: string[];
 }
@@ -55,6 +57,8 @@ export interface PlayOptions {
   top?: boolean;
   /** Switch to this audio language once playing; the page finishes only after fetching it. */
   audio?: string;
+  /** After the target: seek to just before each of these times and play across it (chunk joins). */
+  seeks?: number[];
   timeoutMs?: number;
 }
 
@@ -76,7 +80,7 @@ export async function play(browser: Browser, server: StaticServer, o: PlayOption
       },
     );
     const src = `${server.origin}/media/${o.manifest.split('/').map(encodeURIComponent).join('/')}`;
-    const query = new URLSearchParams({ engine: o.engine, src, target: String(o.targetSec ?? 1.5), top: o.top ? '1' : '0', ...(o.audio ? { audio: o.audio } : {}) });
+    const query = new URLSearchParams({ engine: o.engine, src, target: String(o.targetSec ?? 1.5), top: o.top ? '1' : '0', ...(o.audio ? { audio: o.audio } : {}), ...(o.seeks ? { seeks: o.seeks.join(',') } : {}) });
     await page.goto(`${server.origin}/player/index.html?${query.toString()}`);
     const timeout = o.timeoutMs ?? 30_000;
     const finished = await page

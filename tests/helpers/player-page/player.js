@@ -11,6 +11,11 @@
   const pinTop = params.get('top') === '1';
   // audio=<lang>: switch to that audio language once playing, and finish only after the switch.
   const wantAudio = params.get('audio') || '';
+  // seeks=<t1,t2,…>: once the target is reached, seek to just before each time in turn and finish only
+  // after playing across it (a join between chunks, say): a gap or a broken timestamp there stalls.
+  const seeks = (params.get('seeks') || '').split(',').filter(Boolean).map(Number);
+  const SEEK_LEAD = 0.5;
+  const SEEK_PAST = 0.5;
   const video = document.getElementById('video');
 
   const report = {
@@ -34,6 +39,8 @@
     videoWidth: 0,
     videoHeight: 0,
     errors: [],
+    /** seeks=…: each time played across, with where playback was when it counted. */
+    seeksDone: [],
     /** Milliseconds since navigation at each milestone, to see where startup time goes. */
     timing: {},
   };
@@ -73,12 +80,27 @@
   });
   video.addEventListener('loadedmetadata', () => mark('loadedmetadata'));
   video.addEventListener('playing', () => mark('playing'));
+  let seeking = -1; // index into seeks being played across, -1 before the first
+  const nextSeek = () => {
+    seeking++;
+    if (seeking >= seeks.length) return finish(true, `played past ${target}s and across ${seeks.join(', ') || 'no seek point'}`);
+    video.currentTime = Math.max(0, seeks[seeking] - SEEK_LEAD);
+  };
   video.addEventListener('timeupdate', () => {
     report.currentTime = video.currentTime;
-    if (video.currentTime >= target && (!wantAudio || report.audioSegmentsAfterSwitch > 0)) finish(true, `played past ${target}s`);
+    if (seeking < 0) {
+      if (video.currentTime >= target && (!wantAudio || report.audioSegmentsAfterSwitch > 0)) nextSeek();
+      return;
+    }
+    const at = seeks[seeking];
+    if (!video.seeking && video.currentTime >= at + SEEK_PAST && video.currentTime < at + SEEK_PAST + 2) {
+      report.seeksDone.push({ at, reached: video.currentTime });
+      nextSeek();
+    }
   });
   video.addEventListener('ended', () => {
     // A stream shorter than the target still proves playback if it reached its end.
+    if (seeks.length > 0 && report.seeksDone.length < seeks.length) return finish(false, `ended before playing across ${seeks.slice(report.seeksDone.length).join(', ')}`);
     if (video.currentTime > 0) finish(!wantAudio || report.audioSegmentsAfterSwitch > 0, wantAudio && !report.audioSegmentsAfterSwitch ? `ended before playing ${wantAudio}` : 'ended');
   });
   const start = () => {
