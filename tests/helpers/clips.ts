@@ -29,8 +29,9 @@ export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts' | 'hdr10' | 
 export const sdrReference = (o: Required<ClipOptions>): string => `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}:duration=${o.seconds}`;
 
 /** testsrc2 carried into HDR (white at 100 nits), 10-bit HEVC tagged as HDR10 or HLG broadcasters deliver it. */
+// (With stereo audio: a time-split plan needs it, and its audio job cuts the pictures.)
 function hdr(o: Required<ClipOptions>, transfer: 'smpte2084' | 'arib-std-b67'): string[] {
-  return ['-f', 'lavfi', '-i', sdrReference(o), '-vf', `zscale=tin=bt709:t=${transfer}:pin=bt709:p=bt2020:min=bt709:m=bt2020nc:rin=tv:r=tv:npl=100,format=yuv420p10le`,
+  return ['-f', 'lavfi', '-i', sdrReference(o), ...tone(o.seconds), '-c:a', 'aac', '-b:a', '96k', '-vf', `zscale=tin=bt709:t=${transfer}:pin=bt709:p=bt2020:min=bt709:m=bt2020nc:rin=tv:r=tv:npl=100,format=yuv420p10le`,
     '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', `log-level=error:colorprim=bt2020:transfer=${transfer}:colormatrix=bt2020nc`,
     '-color_primaries', 'bt2020', '-color_trc', transfer, '-colorspace', 'bt2020nc', '-tag:v', 'hvc1'];
 }

@@ -3,6 +3,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { chunkPlan } from '../../../src/domain/chunks.js';
 import { planLadder } from '../../../src/domain/ladder.js';
 import type { RenditionsFile } from '../../../src/domain/types.js';
 import { parseIdet } from '../../../src/media/ffprobe.js';
@@ -107,5 +108,20 @@ describe('HDR sources', () => {
     expect(mapped.spread / reference.spread).toBeGreaterThan(0.75);
     const tags = (await ffprobe(['-show_streams', output])) as { streams: Record<string, string>[] };
     expect(tags.streams[0]).toMatchObject({ pix_fmt: 'yuv420p', color_transfer: 'bt709', color_primaries: 'bt709', color_space: 'bt709' });
+  });
+
+  it('tone-maps the poster of a job that encodes no video rung (as the audio job of a time-split run cuts it)', async () => {
+    const o = { seconds: 8, width: 320, height: 180, fps: 25 };
+    const clip = await makeClip('hdr10', o);
+    const plan = chunkPlan(planLadder(await probeSource(clip), { etag: 'e' }), { thresholdSec: 1, chunkSec: 4 });
+    expect(plan.jobs[0]).toMatchObject({ id: 'audio', videoIds: [], thumbnails: true });
+    const staged = await stageSource(clip, 'hdr-long.mp4');
+    roots.push(staged.root);
+    const run = await runCli(['--source', staged.source, '--dest', staged.dest, '--plan', JSON.stringify(plan), '--job', 'audio']);
+    expect(run.code, run.stderr).toBe(0);
+    const poster = (await filesUnder(staged.dest)).find((f) => f.endsWith('poster.png'))!;
+    const reference = await luma(['-f', 'lavfi', '-i', sdrReference(o), '-frames:v', '1']);
+    // Left in PQ (the bug), this poster's mean luma was 21 % below the SDR render's.
+    expect(Math.abs((await luma(['-i', poster])).mean - reference.mean) / reference.mean).toBeLessThan(0.15);
   });
 });

@@ -48,7 +48,7 @@ describe('a preview', () => {
       await put(media, 'x');
       await putJson(store, dest.bucket, 'film.mp4/job.json', { schema: 1, outcome: 'preview', workflow: { id: 'w', runId }, source, dest, timings: facts(runId).timings });
     };
-    const discard = (runId: string) => new MockActivityEnvironment().run(activities().discard, { source, dest, plan, outcome: 'canceled', error: 'canceled', facts: facts(runId) });
+    const discard = (runId: string) => new MockActivityEnvironment().run(activities().discard, { source, dest, plan, outcome: 'canceled' as const, error: 'canceled', facts: facts(runId) });
 
     await published('run-2');
     expect(await discard('run-1')).toEqual({ removedObjects: 0, recordWritten: true });
