@@ -85,7 +85,7 @@ const info = await machine();
 const lines: string[] = [
   `machine: ${info.cpus} cores, ${info.model}, ${info.memGiB} GiB, load now ${info.load}`,
   `measured ${measured.measuredAt} (load ${measured.machine.load} before, ${measured.loadAfter} after): ` +
-    measured.jobs.map((j) => `${j.id} ${f(j.sourceSec, 0)} s of source in ${f(j.wallSec)} s wall / ${f(j.cpuSec ?? Number.NaN)} s CPU`).join('; '),
+    measured.jobs.map((j) => `${j.id}${j.kind === 'audio-only' ? ' (no thumbnails)' : ''} ${f(j.sourceSec, 0)} s of source in ${f(j.wallSec)} s wall / ${f(j.cpuSec ?? Number.NaN)} s CPU`).join('; '),
   `rates (wall s per source s): chunk job (${measured.source.rungs.join(', ')}) ${f(rates.chunk, 3)}, audio job (audio + thumbnails) ${f(rates.audio, 3)}`,
   `simulation: ${plan.jobs.length} jobs (${plan.jobs.length - 1} chunks of ${CHUNK_SEC} s + audio over ${durationSec} s), start-up ${startupSec} s per instance (assumed), poll ${pollSec} s, time compressed ${compress}x`,
 ];
@@ -117,6 +117,12 @@ for (const { cap, run } of runs) {
     `  projected publish of the real film with ${cap} instances: ${f(real.publishSec / 60)} min (jobs ${f(real.makespanSec / 60)} min, last to end ${real.last.id} at ${f(real.last.endSec / 60)} min)${cap >= 60 ? `; target < 10 min: ${verdict(real.publishSec < 600)}` : ''}`,
     `  the audio job alone holds an instance ${f(audioSec / 60)} min; the chunks alone would publish in ${f(chunksOnly.publishSec / 60)} min`,
   );
+  if (rates.audioOnly) {
+    // What-if: the chunks cut the thumbnails (their own ranges), the audio job encodes audio only.
+    const lean = project({ work, rates: { chunk: rates.chunk, audio: rates.audioOnly }, startupSec, cap, pollSec, restartSec: t.restartMs.mean / 1000, beforeSec: run.beforeMs / 1000, afterSec: run.afterMs / 1000 });
+    lines.push(`  what-if, the audio job without the thumbnails (measured ${f(rates.audioOnly, 3)} s per source s; the chunks' own thumbnail cost not counted): ${f(lean.publishSec / 60)} min, last to end ${lean.last.id}`);
+    summary.push({ cap, whatIfAudioOnly: lean });
+  }
   summary.push({ cap, outcome: run.result.outcome, wallSec: run.wallMs / 1000, peakInstances: run.peakInstances, historyEvents: run.historyEvents, budget, peakPending: run.peakPending, rss25, rss100, peakRss, turnover: t, modelSec: modelMs / 1000, projected: real, chunksOnly });
 }
 console.log(lines.join('\n'));

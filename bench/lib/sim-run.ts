@@ -105,7 +105,7 @@ export async function simulateRun(o: RunOptions): Promise<RunResult> {
         if (i % 10 === 0) {
           const pending = (await handle.describe().catch(() => undefined))?.raw.pendingActivities?.length ?? 0;
           peakPending = Math.max(peakPending, pending);
-          if (i % 100 === 0) o.log(`  cap ${o.cap}: ${runner.ended()}/${runner.jobs.size} jobs ended, ${runner.live} live, RSS ${rss.at(-1)!.rssMiB.toFixed(0)} MiB`);
+          if (i % 300 === 0) o.log(`  cap ${o.cap}: ${runner.ended()}/${runner.jobs.size} jobs ended, ${runner.live} live, RSS ${rss.at(-1)!.rssMiB.toFixed(0)} MiB`);
         }
         await new Promise((r) => setTimeout(r, 100));
       }
