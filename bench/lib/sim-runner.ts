@@ -9,6 +9,7 @@ import { planSchema } from '../../src/domain/contract.js';
 import { jobSeconds } from '../../src/domain/chunks.js';
 import { parseOciUri } from '../../src/domain/oci-uri.js';
 import { streamPrefix } from '../../src/domain/layout.js';
+import type { Plan } from '../../src/domain/types.js';
 import type { JobHandle, JobLaunch, JobPhase, JobRunner, JobState, ListedJob, ObjectStore } from '../../src/ports.js';
 import { busySec, type ObservedJob, type Rates } from './sim-model.js';
 import { simulatedOutputs } from './sim-outputs.js';
@@ -27,7 +28,7 @@ export interface SimJob extends ObservedJob {
   key: string;
   jobId: string;
   tags: Record<string, string>;
-  /** ms after start() the job reports 'succeeded' (if its outputs are written by then). */
+  /** ms of (compressed) encoding after start-up; it succeeds then, or once its outputs are written if later. */
   encodeMs: number;
   runningAt?: number;
   writtenAt?: number;
@@ -38,7 +39,7 @@ export interface SimJob extends ObservedJob {
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** What the transcoder's command line says (src/activities/jobs.ts transcoderArgs). */
-function launchOf(args: string[]): { plan: ReturnType<typeof planSchema.parse>; jobId: string; bucket: string; prefix: string; object: string } {
+function launchOf(args: string[]): { plan: Plan; jobId: string; bucket: string; prefix: string; object: string } {
   const { values } = parseArgs({ args: args.slice(1), options: { source: { type: 'string' }, dest: { type: 'string' }, plan: { type: 'string' }, job: { type: 'string' } }, strict: true });
   if (args[0] !== 'transcode' || !values.plan || !values.job || !values.dest || !values.source) throw new Error(`simulated runner: not a transcode command: ${args.slice(0, 2).join(' ')}`);
   const dest = parseOciUri(values.dest);
@@ -70,7 +71,7 @@ export class SimJobRunner implements JobRunner {
       jobId,
       tags: launch.tags,
       startedAt,
-      encodeMs: ((busySec(work, this.o.rates, this.o.startupSec) - this.o.startupSec) * 1000) / this.o.compress,
+      encodeMs: (busySec(work, this.o.rates, 0) * 1000) / this.o.compress,
       deleted: false,
     };
     this.jobs.set(job.id, job);
