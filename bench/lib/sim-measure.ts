@@ -1,0 +1,99 @@
+// bench:simulate, step 1: real encodes on this machine that the simulation's durations come from. A
+// generated 1080p source with stereo audio (bench/lib/sources.ts), time-split with 60 s chunks, and each
+// job run as the workflow runs it (the transcoder command with --plan/--job over a folder store, as
+// bench/long.ts does), one after the other so each is measured alone. The result is the seconds of wall
+// per second of source for each job kind, saved as JSON so a rerun can skip the encodes (--measured).
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { chunkPlan, jobSeconds } from '../../src/domain/chunks.js';
+import { planLadder } from '../../src/domain/ladder.js';
+import type { Plan } from '../../src/domain/types.js';
+import { probeSource } from '../../src/media/probe.js';
+import { machine, type Machine } from './inspect.js';
+import { measure } from './measure.js';
+import { BENCH_DIR, benchSource } from './sources.js';
+
+export interface MeasuredJob {
+  id: string;
+  /** audio-only: the audio job without the thumbnails (a what-if: thumbnails cut by the chunks instead). */
+  kind: 'chunk' | 'audio' | 'audio-only';
+  /** Seconds of source the job encodes. */
+  sourceSec: number;
+  wallSec: number;
+  cpuSec?: number;
+  peakTreeMiB: number;
+}
+
+export interface MeasuredRates {
+  measuredAt: string;
+  machine: Machine;
+  /** Load average after the encodes (the machine is shared). */
+  loadAfter: string;
+  source: { width: number; height: number; seconds: number; chunkSec: number; rungs: string[] };
+  jobs: MeasuredJob[];
+  /** Seconds of wall per second of source: a chunk job (every video rung of its range), the audio job (audio + thumbnails). */
+  rates: { chunk: number; audio: number; audioOnly?: number };
+}
+
+const BIN = resolve('bin/oci-transcode.js');
+
+function rates(jobs: MeasuredJob[]): MeasuredRates['rates'] {
+  const of = (kind: MeasuredJob['kind']): number => {
+    const mine = jobs.filter((j) => j.kind === kind);
+    const wall = mine.reduce((s, j) => s + j.wallSec, 0);
+    const source = mine.reduce((s, j) => s + j.sourceSec, 0);
+    return source > 0 ? wall / source : Number.NaN;
+  };
+  const audioOnly = of('audio-only');
+  return { chunk: of('chunk'), audio: of('audio'), ...(audioOnly > 0 ? { audioOnly } : {}) };
+}
+
+/** Encodes `chunks` chunks of `chunkSec` and the audio job of a `chunks * chunkSec` source; saves to `out`. */
+export async function measureRates(o: { chunks: number; chunkSec: number; out: string; log: (line: string) => void }): Promise<MeasuredRates> {
+  const seconds = o.chunks * o.chunkSec;
+  const src = await benchSource(1920, 1080, seconds, o.log);
+  const store = join(BENCH_DIR, 'simulate-measure');
+  await rm(store, { recursive: true, force: true });
+  await mkdir(join(store, 'media-in'), { recursive: true });
+  await copyFile(src.path, join(store, 'media-in', 'film.mp4'));
+  const probe = await probeSource(src.path);
+  const plan: Plan = chunkPlan(planLadder(probe, { etag: 'bench' }), { thresholdSec: 1, chunkSec: o.chunkSec });
+  const info = await machine();
+  process.env.OCI_TRANSCODE_STORE = `local:${store}`;
+  const jobs: MeasuredJob[] = [];
+  // The same audio job without the thumbnails (its full-length video decode), last.
+  const audioOnly: Plan = { ...plan, jobs: plan.jobs.map((j) => (j.chunk ? j : { ...j, thumbnails: false })) };
+  const runs = [...plan.jobs.map((spec) => ({ spec, plan, kind: spec.chunk ? ('chunk' as const) : ('audio' as const) })), ...audioOnly.jobs.filter((j) => !j.chunk).map((spec) => ({ spec, plan: audioOnly, kind: 'audio-only' as const }))];
+  try {
+    for (const { spec, plan: p, kind } of runs) {
+      o.log(`measuring job ${spec.id}${kind === 'audio-only' ? ' without thumbnails' : ''} (${jobSeconds(p, spec).toFixed(0)} s of source)…`);
+      const args = [BIN, 'transcode', '--source', 'oci://ns/media-in/film.mp4', '--dest', 'oci://ns/media-out/', '--plan', JSON.stringify(p), '--job', spec.id];
+      // The what-if is optional: its failure leaves the measurement without it, and says why.
+      const m = kind === 'audio-only' ? await measure(spec.id, process.execPath, args).catch((error: unknown) => void o.log(`  no audio-only figure: ${String(error).slice(0, 500)}`)) : await measure(spec.id, process.execPath, args);
+      if (!m) continue;
+      jobs.push({ id: spec.id, kind, sourceSec: jobSeconds(p, spec), wallSec: m.wallSec, ...(m.cpuSec !== undefined ? { cpuSec: m.cpuSec } : {}), peakTreeMiB: m.peakTreeMiB });
+      o.log(`  ${spec.id} (${kind}): wall ${m.wallSec.toFixed(1)} s, CPU ${m.cpuSec?.toFixed(1) ?? '?'} s`);
+    }
+  } finally {
+    await rm(store, { recursive: true, force: true });
+  }
+  const measured: MeasuredRates = {
+    measuredAt: new Date().toISOString(),
+    machine: info,
+    loadAfter: (await machine()).load,
+    source: { width: 1920, height: 1080, seconds, chunkSec: o.chunkSec, rungs: plan.video.map((v) => v.id) },
+    jobs,
+    rates: rates(jobs),
+  };
+  await mkdir(resolve(o.out, '..'), { recursive: true });
+  await writeFile(o.out, `${JSON.stringify(measured, null, 2)}\n`);
+  return measured;
+}
+
+export async function readRates(file: string): Promise<MeasuredRates> {
+  const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<MeasuredRates>;
+  if (!parsed.rates || !(parsed.rates.chunk > 0) || !(parsed.rates.audio > 0) || !Array.isArray(parsed.jobs)) {
+    throw new Error(`${file} is not a bench:simulate measurement (no positive rates.chunk and rates.audio)`);
+  }
+  return parsed as MeasuredRates;
+}
