@@ -9,25 +9,30 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalFolderStore } from '../src/adapters/local/object-store.js';
-import { chunkPlan, segmentFrames } from '../src/domain/chunks.js';
+import { chunkPlan, previewFirst, segmentFrames } from '../src/domain/chunks.js';
 import { planLadder } from '../src/domain/ladder.js';
 import type { Plan } from '../src/domain/types.js';
 import { probeSource } from '../src/media/probe.js';
 import { publishStream, readRenditionsFiles } from '../src/publish/publish.js';
 import { engineRevision, machine } from './lib/inspect.js';
 import { measure, type Measured } from './lib/measure.js';
+import { schedule } from './lib/sim-model.js';
 import { checkAudio, checkSeams } from './lib/seams.js';
+import { vmafFfmpeg, vmafOf } from './lib/vmaf.js';
 import { BENCH_DIR, benchSource } from './lib/sources.js';
 
 const { values: opts } = parseArgs({
   options: {
     seconds: { type: 'string', default: '180' },
     'chunk-sec': { type: 'string', default: '30' },
+    // The cap for the preview's time to first playable: fewer instances than jobs, so a preview goes first.
+    instances: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(opts.seconds);
 const chunkSec = Number(opts['chunk-sec']);
+const instances = Number(opts.instances);
 const BIN = resolve('bin/oci-transcode.js');
 const POLL_SEC = 2;
 const log = (line: string): void => console.error(`[bench:long] ${line}`);
@@ -38,7 +43,7 @@ const revision = await engineRevision();
 const src = await benchSource(1920, 1080, seconds, log);
 const work = join(BENCH_DIR, 'long');
 await rm(work, { recursive: true, force: true });
-const stores = { single: join(work, 'single'), chunked: join(work, 'chunked') };
+const stores = { single: join(work, 'single'), chunked: join(work, 'chunked'), preview: join(work, 'preview') };
 for (const store of Object.values(stores)) {
   await mkdir(join(store, 'media-in'), { recursive: true });
   await copyFile(src.path, join(store, 'media-in', 'film.mp4'));
@@ -68,6 +73,15 @@ const singlePublish = await publish(stores.single, single);
 const runs: Measured[] = [];
 for (const spec of chunked.jobs) runs.push(await job(stores.chunked, chunked, spec.id));
 const chunkedPublish = await publish(stores.chunked, chunked);
+// Preview first under a cap of `instances`: the preview jobs (the lowest rung over longer ranges) for
+// real, then the time to first playable from the schedule the workflow makes (audio and preview jobs
+// first, in plan order), plus the preview's publish (the stitching publish's time) and a poll.
+const previewed = previewFirst(chunked, instances);
+const previewRuns: Measured[] = [];
+for (const spec of previewed.jobs.filter((j) => j.preview && j.chunk)) previewRuns.push(await job(stores.preview, previewed, spec.id));
+const audioRun = runs[chunked.jobs.findIndex((j) => !j.chunk)]!;
+const firstWave = schedule([{ id: 'audio', sec: audioRun.wallSec }, ...previewRuns.map((m) => ({ id: m.label, sec: m.wallSec }))], instances, POLL_SEC);
+const firstPlayable = firstWave.makespanSec + chunkedPublish + POLL_SEC;
 
 const cpu = (m: Measured): number => m.cpuSec ?? Number.NaN;
 const chunkedCpu = runs.reduce((s, m) => s + cpu(m), 0);
@@ -77,12 +91,16 @@ const singleWall = one.wallSec + singlePublish;
 
 const stream = (store: string): string => join(store, 'media-out', 'film.mp4');
 const rungs = [chunked.video[0]!, chunked.video.at(-1)!];
+function seamInputs(store: string, plan: Plan, rung: Plan['video'][number]): string {
+  return join(stream(store), plan.version, rung.id, 'playlist.m3u8');
+}
+const vmaf = await vmafFfmpeg(log);
 const seams = [];
 for (const rung of rungs) {
   log(`seam check ${rung.id}…`);
   const report = await checkSeams({
-    chunked: join(stream(stores.chunked), chunked.version, rung.id, 'playlist.m3u8'),
-    single: join(stream(stores.single), single.version, rung.id, 'playlist.m3u8'),
+    chunked: seamInputs(stores.chunked, chunked, rung),
+    single: seamInputs(stores.single, single, rung),
     source: src.path,
     width: rung.width,
     height: rung.height,
@@ -90,7 +108,15 @@ for (const rung of rungs) {
     joins: chunked.jobs.flatMap((j) => (j.chunk && j.chunk.index > 0 ? [j.chunk.startFrame] : [])),
     segmentFrames: segmentFrames(chunked)!,
   });
-  seams.push({ rung: rung.id, report });
+  // VMAF of the segment after each join, chunked and single (libvmaf at 1080p is slow: joins only).
+  const vmafs = [];
+  for (const j of report.joins) {
+    if (!vmaf) break;
+    const at = { source: src.path, width: rung.width, height: rung.height, startSec: j.frame / chunked.fps, durSec: chunked.segmentSeconds };
+    const [c, s] = [await vmafOf(vmaf, { ...at, output: seamInputs(stores.chunked, chunked, rung) }), await vmafOf(vmaf, { ...at, output: seamInputs(stores.single, single, rung) })];
+    vmafs.push({ frame: j.frame, chunked: c, single: s });
+  }
+  seams.push({ rung: rung.id, report, vmafs });
 }
 const audio = await checkAudio(join(stream(stores.chunked), 'master.m3u8'), join(stream(stores.single), 'master.m3u8'));
 
@@ -102,9 +128,12 @@ const lines = [
   ...runs.map((m) => `  ${m.label}: wall ${f(m.wallSec)} s, CPU ${f(cpu(m))} s, peak RSS ${f(m.peakTreeMiB, 0)} MiB`),
   `chunked CPU total ${f(chunkedCpu)} s = ${f(chunkedCpu / cpu(one), 3)} of single-job CPU (target <= 1.10: ${verdict(chunkedCpu / cpu(one) <= 1.1)})`,
   `longest job ${longest.label} ${f(longest.wallSec)} s; stitching publish ${f(chunkedPublish, 2)} s; projected wall with one instance per job ${f(projected)} s = ${f(projected / singleWall, 3)} of single-job wall (target <= 0.25: ${verdict(projected / singleWall <= 0.25)}; OCI instance start-up not included)`,
-  `time to first playable (preview): not measured (preview-first is not implemented)`,
+  `preview first with ${instances} instances: ${previewRuns.length} preview job(s) of the ${previewed.video.at(-1)!.id} rung (${previewRuns.map((m) => `${m.label} ${f(m.wallSec)} s wall, ${f(cpu(m))} s CPU`).join(', ')}) beside the audio job (${f(audioRun.wallSec)} s): ` +
+    `time to first playable ${f(firstPlayable)} s = ${f(firstPlayable / singleWall, 3)} of single-job wall; with one instance per job there is no preview (first playable = complete = ${f(projected)} s)`,
   ...seams.map(({ rung, report }) => `seams ${rung}: frames ${report.frames.chunked} chunked / ${report.frames.single} single; duration ${f(report.durationSec.chunked, 3)} / ${f(report.durationSec.single, 3)} s; ` +
     `joins ${report.joins.map((j) => `@${j.frame}: offsets ${j.offsets.every((o) => o === 0) ? 'all 0' : j.offsets.join(',')}, SSIM ${f(j.chunkedSsim, 4)} vs ${f(j.singleSsim, 4)}`).join('; ')}; ${report.problems.length === 0 ? 'PASS' : `MISS: ${report.problems.join(' | ')}`}`),
+  ...seams.map(({ rung, vmafs }) => (vmafs.length === 0 ? `VMAF ${rung}: not measured (no ffmpeg with libvmaf)` :
+    `VMAF ${rung} of the segment after each join, chunked vs single: ${vmafs.map((v) => `@${v.frame} ${f(v.chunked, 2)} vs ${f(v.single, 2)}`).join('; ')}; worst difference ${f(Math.max(...vmafs.map((v) => v.single - v.chunked)), 2)}`)),
   `audio: ${audio.samples.chunked} / ${audio.samples.single} samples, worst packet gap ${audio.worstGapSec.toExponential(2)} s; ${audio.problems.length === 0 ? 'PASS' : `MISS: ${audio.problems.join(' | ')}`}`,
 ];
 console.log(lines.join('\n'));
