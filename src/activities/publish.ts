@@ -42,7 +42,7 @@ export function createPublishActivities(deps: ActivityDeps) {
     }
     const published = await publishStream({
       store, dest, sourceObject: source.object, plan, files,
-      record: (outputs, renditions) => jobRecord({ outcome: 'succeeded', source, dest, facts: input.facts, plan, renditions, outputs }),
+      record: (outputs, renditions, text) => jobRecord({ outcome: 'succeeded', source, dest, facts: input.facts, plan, renditions, outputs, text, textSkipped: files.flatMap((f) => f.subtitlesSkipped ?? []) }),
     });
     log.info('published', { stage: 'publishing', written: published.written });
     return {
