@@ -23,6 +23,10 @@ export interface PlaybackReport {
   audioLanguage: string;
   audioSwitchedTo: string;
   audioSegmentsAfterSwitch: number;
+  /** Text tracks as the player lists them (shaka: kind is its roles). */
+  textTracks: { language: string; forced: boolean; kind: string; name: string }[];
+  /** With `text`: segments of that text track fetched after choosing it. */
+  textSegments: number;
   /** MediaSource.isTypeSupported for every codec string the manifest announced. */
   codecsSupported: Record<string, boolean>;
   duration: number;
@@ -55,6 +59,8 @@ export interface PlayOptions {
   top?: boolean;
   /** Switch to this audio language once playing; the page finishes only after fetching it. */
   audio?: string;
+  /** Show this text language once playing; the page finishes only after fetching it. */
+  text?: string;
   timeoutMs?: number;
 }
 
@@ -76,7 +82,7 @@ export async function play(browser: Browser, server: StaticServer, o: PlayOption
       },
     );
     const src = `${server.origin}/media/${o.manifest.split('/').map(encodeURIComponent).join('/')}`;
-    const query = new URLSearchParams({ engine: o.engine, src, target: String(o.targetSec ?? 1.5), top: o.top ? '1' : '0', ...(o.audio ? { audio: o.audio } : {}) });
+    const query = new URLSearchParams({ engine: o.engine, src, target: String(o.targetSec ?? 1.5), top: o.top ? '1' : '0', ...(o.audio ? { audio: o.audio } : {}), ...(o.text ? { text: o.text } : {}) });
     await page.goto(`${server.origin}/player/index.html?${query.toString()}`);
     const timeout = o.timeoutMs ?? 30_000;
     const finished = await page
