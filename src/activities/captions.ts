@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { planSchema } from '../domain/contract.js';
 import { captionsFolder, defaultDest, JOB_RECORD, outputHeaders, planFile, streamPrefix, versionFolder } from '../domain/layout.js';
-import { nameTracks, parseSidecarName, renderSubtitlePlaylist, segmentWebVtt, type CaptionsRequest } from '../domain/subtitles.js';
+import { nameTracks, parseSidecarName, parseWebVtt, renderSubtitlePlaylist, segmentWebVtt, type CaptionsRequest } from '../domain/subtitles.js';
 import type { DestRef, JobRecord, Plan, SourceRef, TextOutput, TextTrack } from '../domain/types.js';
 import { MAX_SIDECAR_BYTES, sidecarToWebVtt } from '../media/webvtt.js';
 import { publishStream, readRenditionsFiles, readTextTracks } from '../publish/publish.js';
@@ -92,6 +92,7 @@ export function createCaptionsActivities(deps: ActivityDeps) {
       return done('not-converted', `${sidecar.object} could not be converted to WebVTT: ${error instanceof Error ? error.message : String(error)}`);
     }
     const prefix = streamPrefix(dest, video.object);
+    if (parseWebVtt(text).cues.length === 0) return done('not-converted', `${sidecar.object} has no cues: it is empty, or not SubRip/WebVTT (UTF-8)`);
     const cut = segmentWebVtt(text, { version: plan.version, id: track.id, segmentSeconds: plan.segmentSeconds, durationSec: plan.durationSec });
     const output: TextOutput = { ...track, ...cut.output };
     // Replaceable (a newer upload of the sidecar keeps the id), so revalidated rather than immutable.

@@ -4,7 +4,7 @@
 // in renditions.json as skipped, never a failure of the run: the video and audio stand without it.
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renderSubtitlePlaylist, segmentWebVtt } from '../domain/subtitles.js';
+import { parseWebVtt, renderSubtitlePlaylist, segmentWebVtt } from '../domain/subtitles.js';
 import type { Plan, TextOutput, TextSkipped, TextTrack } from '../domain/types.js';
 import { embeddedToWebVtt, sidecarToWebVtt } from '../media/webvtt.js';
 import type { OutputFile } from './outputs.js';
@@ -64,6 +64,11 @@ export async function convertTextTracks(o: { input: string; plan: Plan; dir: str
       continue;
     }
     try {
+      // ffmpeg reads a file that is not SubRip at all as a track without cues: nothing to show.
+      if (parseWebVtt(text).cues.length === 0) {
+        result.skipped.push(skip(t, 'no cues: the track is empty, or the file is not SubRip/WebVTT (UTF-8)'));
+        continue;
+      }
       const done = await convertTextTrack(t, { text, plan: o.plan, dir: join(o.dir, 'text') });
       result.outputs.push(done.output);
       result.files.push(...done.files);

@@ -162,6 +162,7 @@ describe('transcode workflow, happy path', () => {
     const s = await countingStack();
     const etag = await s.upload(await makeClip('subtitled', SUBTITLED), 'film.mkv');
     await s.store.put(SOURCE_BUCKET, 'film.mkv.es.srt', '1\n00:00:00,300 --> 00:00:02,000\nHola\n');
+    await s.store.put(SOURCE_BUCKET, 'film.mkv.de.srt', 'this is not SubRip at all\n');
     const done = await (await s.start({ object: 'film.mkv' })).result();
     const version = versionFolder(etag);
     const master = (await readText(s.store, DEST_BUCKET, done.hls!)) ?? '';
@@ -171,7 +172,10 @@ describe('transcode workflow, happy path', () => {
     expect(master).toMatch(/LANGUAGE="eng",[^\n]*DEFAULT=YES[^\n]*CHARACTERISTICS="public\.accessibility\.transcribes-spoken-dialog/);
     const record = await readJson<JobRecord>(s.store, DEST_BUCKET, done.record);
     expect(record?.subtitles?.map((t) => [t.id, t.from, t.cues])).toEqual([['text-eng', 'stream 2 (subrip)', 2], ['text-fra', 'stream 3 (ass)', 1], ['text-es', 'sidecar film.mkv.es.srt', 1]]);
-    expect(record?.subtitlesNotConverted).toEqual([expect.objectContaining({ sourceIndex: 4, codec: 'hdmv_pgs_subtitle', language: 'deu' })]);
+    expect(record?.subtitlesNotConverted).toEqual([
+      expect.objectContaining({ sourceIndex: 4, codec: 'hdmv_pgs_subtitle', language: 'deu', reason: expect.stringMatching(/bitmap/) as string }),
+      expect.objectContaining({ sidecar: 'film.mkv.de.srt', codec: 'srt', language: 'de', reason: expect.stringMatching(/no cues/) as string }),
+    ]);
     // ffmpeg reads a subtitle playlist (segments of WebVTT) back to its cues.
     const { stdout: fra } = await run('ffmpeg', ['-v', 'error', '-i', s.store.objectPath(DEST_BUCKET, `film.mkv/${version}/text-fra/playlist.m3u8`), '-f', 'webvtt', '-']);
     expect(fra).toContain('Bonjour');

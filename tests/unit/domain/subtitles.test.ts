@@ -3,6 +3,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { captionsWorkflowIdFor, ignoredObjectReason, parseObjectEvent } from '../../../src/domain/events.js';
+import { chunkPlan } from '../../../src/domain/chunks.js';
 import { planLadder } from '../../../src/domain/ladder.js';
 import { renderDashManifest, renderMasterPlaylist } from '../../../src/domain/manifests/index.js';
 import { parseSidecarName, parseWebVtt, planSubtitles, renderSubtitlePlaylist, segmentWebVtt, subtitleJobId } from '../../../src/domain/subtitles.js';
@@ -66,6 +67,11 @@ describe('planSubtitles', () => {
     expect(planLadder(probe).subtitles?.map((t) => t.id)).toEqual(['text-eng', 'text-fra']);
     expect(subtitleJobId({ jobs: [{ id: 'c001', audio: false }, { id: 'audio', audio: true }] })).toBe('audio');
     expect(subtitleJobId({ jobs: [{ id: 'all', audio: false }] })).toBe('all');
+    // A time-split plan: the text stays with the continuous audio job, never a chunk.
+    const split = chunkPlan(planLadder({ ...probe, durationSec: 60 }, { etag: 'e' }), { thresholdSec: 5, chunkSec: 8 });
+    expect(split.jobs.length).toBeGreaterThan(2);
+    expect(subtitleJobId(split)).toBe('audio');
+    expect(split.subtitles?.length).toBe(2);
   });
 });
 
