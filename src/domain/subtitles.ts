@@ -61,7 +61,8 @@ export function nameTracks<T extends Omit<TextTrack, 'id' | 'name'> & { title?: 
   const names = new Set(taken.names);
   return tracks.map((t, n) => {
     const { title, ...track } = t;
-    const base = `text-${(t.language ?? 'und').toLowerCase().replace(/[^a-z0-9-]/g, '')}`;
+    // Short enough that `<id>/subtitles.vtt` stays within the name reserve (layout OUTPUT_SUFFIX_RESERVE).
+    const base = `text-${(t.language ?? 'und').toLowerCase().replace(/[^a-z0-9-]/g, '').slice(0, 12) || 'und'}`;
     let id = base;
     for (let i = 2; ids.has(id); i++) id = `${base}-${i}`;
     ids.add(id);

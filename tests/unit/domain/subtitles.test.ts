@@ -54,6 +54,11 @@ describe('planSubtitles', () => {
       { sourceIndex: 5, codec: 'dvb_teletext', language: 'nor', reason: expect.stringMatching(/not a text format/) as string },
     ]);
   });
+  it('ids stay short and path-safe whatever the language tag says', () => {
+    const [t] = planSubtitles({ sidecars: [{ object: 'x.mp4.en-Latn-US-valencia.srt', language: 'en-Latn-US-valencia', format: 'srt' }] }, 'cmaf').subtitles ?? [];
+    expect(t?.id).toBe('text-en-latn-us-v');
+    expect(t?.language).toBe('en-Latn-US-valencia');
+  });
   it('MPEG-TS output carries none (all reported), and a source without subtitle streams plans no field at all', () => {
     const ts = planSubtitles({ subtitleTracks: streams.slice(0, 1) }, 'ts');
     expect(ts.subtitles).toBeUndefined();
