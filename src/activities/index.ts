@@ -1,6 +1,7 @@
 // The activities, bound to their ports: createActivities(deps) is what a Worker registers.
 // Workflows import only the types from here (see eslint.config.mjs).
 import type { ActivityDeps } from './deps.js';
+import { createCaptionsActivities } from './captions.js';
 import { createHeadSource, createInspect, createJudgeUpload } from './inspect.js';
 import { createJanitorActivities } from './janitor.js';
 import { createJobActivities } from './jobs.js';
@@ -12,6 +13,7 @@ import { createVerify } from './verify.js';
 export type { ActivityDeps } from './deps.js';
 export type * from './types.js';
 export type { JanitorInput } from './janitor.js';
+export type { AddSidecarResult, RepublishInput, RepublishResult } from './captions.js';
 export type { NotifyInput, NotifyResult } from './notify.js';
 export type { RunSummary } from '../notify/payload.js';
 
@@ -23,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createJobActivities(deps),
     verify: createVerify(deps),
     ...createPublishActivities(deps),
+    ...createCaptionsActivities(deps),
     ...createJanitorActivities(deps),
     ...createNotifyActivities(deps.notify ?? notifySenders(deps.config, {})),
   };

@@ -9,6 +9,7 @@ import type { DestRef, JobRecord, SourceProbe, SourceRef, TranscodeRequest } fro
 import { NotFoundError } from '../ports.js';
 import { probeSource } from '../media/probe.js';
 import { BadInputError } from '../media/errors.js';
+import { findSidecars } from '../media/webvtt.js';
 import type { ActivityDeps } from './deps.js';
 import { resolveNotify, resolveSettings, validateRequest } from './settings.js';
 import { readJson } from '../store-io.js';
@@ -60,6 +61,9 @@ export function createInspect(deps: ActivityDeps) {
       });
     }
 
+    // Sidecar text files beside the source (`<object>.<lang>.srt|vtt`) become text tracks of this run.
+    const sidecars = await findSidecars(store, bucket, object);
+    if (sidecars.length > 0) probe.sidecars = sidecars;
     const v = probe.video;
     Context.current().log.info('inspected source', {
       stage: 'inspecting',

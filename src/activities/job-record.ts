@@ -1,5 +1,5 @@
 // job.json: the record of the last run of a source, beside its stream.
-import type { DestRef, JobRecord, Plan, RenditionMeta, SourceRef } from '../domain/types.js';
+import type { DestRef, JobRecord, Plan, RenditionMeta, SourceRef, TextOutput, TextSkipped } from '../domain/types.js';
 import { planAudioRenditions } from '../domain/ladder.js';
 import type { RunFacts } from './types.js';
 
@@ -39,6 +39,19 @@ export function renditionsSummary(renditions: RenditionMeta[]): NonNullable<JobR
   });
 }
 
+/** job.json's text tracks: where each came from (an embedded stream or a sidecar file), its flags and cue count. */
+export function textSummary(text: TextOutput[]): NonNullable<JobRecord['subtitles']> {
+  return text.map((t) => ({
+    id: t.id,
+    ...(t.language ? { language: t.language } : {}),
+    name: t.name,
+    ...(t.forced ? { forced: true } : {}),
+    ...(t.sdh ? { sdh: true } : {}),
+    from: t.sidecar ? `sidecar ${t.sidecar.object}` : `stream ${t.sourceIndex ?? '?'} (${t.codec})`,
+    cues: t.cues,
+  }));
+}
+
 export function jobRecord(args: {
   outcome: JobRecord['outcome'];
   source: SourceRef;
@@ -48,6 +61,8 @@ export function jobRecord(args: {
   renditions?: RenditionMeta[];
   outputs?: JobRecord['outputs'];
   error?: string | undefined;
+  text?: TextOutput[];
+  textSkipped?: TextSkipped[];
 }): JobRecord {
   const { outcome, source, dest, facts, plan } = args;
   const record: JobRecord = {
@@ -61,6 +76,9 @@ export function jobRecord(args: {
   if (args.error !== undefined) record.error = args.error;
   if (plan) record.plan = planSummary(plan, facts.attempts);
   if (args.renditions) record.renditions = renditionsSummary(args.renditions);
+  if (args.text?.length) record.subtitles = textSummary(args.text);
+  const notConverted = [...(plan?.subtitlesSkipped ?? []), ...(args.textSkipped ?? [])];
+  if (notConverted.length > 0) record.subtitlesNotConverted = notConverted;
   if (args.outputs) record.outputs = args.outputs;
   return record;
 }

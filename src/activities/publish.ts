@@ -52,7 +52,7 @@ export function createPublishActivities(deps: ActivityDeps) {
     }
     const published = await publishStream({
       store, dest, sourceObject: source.object, plan, files,
-      record: (outputs, renditions) => jobRecord({ outcome: input.preview ? 'preview' : 'succeeded', source, dest, facts: input.facts, plan, renditions, outputs }),
+      record: (outputs, renditions, text) => jobRecord({ outcome: input.preview ? 'preview' : 'succeeded', source, dest, facts: input.facts, plan, renditions, outputs, text, textSkipped: files.flatMap((f) => f.subtitlesSkipped ?? []) }),
     });
     log.info(input.preview ? 'published the preview' : 'published', { stage: 'publishing', written: published.written });
     return {

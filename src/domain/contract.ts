@@ -113,6 +113,35 @@ export const audioRenditionSchema = z.object({
   durationSec: z.number().positive().optional(),
 });
 
+/**
+ * A text track the plan turns into WebVTT (domain/subtitles.ts): an embedded text subtitle stream
+ * (sourceIndex) or a sidecar file beside the source (sidecar). Flags come from the source's dispositions
+ * or the sidecar's name: forced (shown without being chosen), sdh (captions for the deaf and hard of hearing).
+ */
+export const textTrackSchema = z.object({
+  /** "text-eng", "text-und", "text-eng-2": the folder of its WebVTT files, unique among all rendition ids. */
+  id,
+  /** The source codec (subrip, mov_text, ass, webvtt) or the sidecar's format (srt, vtt). */
+  codec: z.string().regex(/^[a-z0-9_]{1,32}$/),
+  sourceIndex: z.number().int().min(0).optional(),
+  sidecar: z.object({ object: name, etag: z.string().min(1).optional() }).optional(),
+  language: languageSchema.optional(),
+  /** Player-facing name (HLS NAME, DASH Label), unique in the plan. */
+  name: z.string().min(1).max(100),
+  default: z.boolean().optional(),
+  forced: z.boolean().optional(),
+  sdh: z.boolean().optional(),
+});
+
+/** A subtitle stream or sidecar that is not converted, and why (bitmap PGS/DVB, unknown codec, unreadable): reported, never a failure. */
+export const textSkippedSchema = z.object({
+  sourceIndex: z.number().int().min(0).optional(),
+  sidecar: z.string().min(1).optional(),
+  codec: z.string().min(1),
+  language: z.string().min(1).optional(),
+  reason: z.string().min(1),
+});
+
 /** A frame's field order as a player shows it; `progressive` as a verdict only. */
 export const fieldOrderSchema = z.enum(['tff', 'bff']);
 
@@ -185,6 +214,9 @@ export const planSchema = z
     videoDurationSec: z.number().positive().optional(),
     /** Picture processing beyond scaling (deinterlacing), when the source needs it. */
     picture: pictureSchema.optional(),
+    /** Text tracks to convert to WebVTT, by the job that carries audio (else the first job); and those left out. */
+    subtitles: z.array(textTrackSchema).optional(),
+    subtitlesSkipped: z.array(textSkippedSchema).optional(),
     /** Folder under the stream prefix that holds this version's media (see domain/layout). */
     version: id,
     jobs: z.array(jobSpecSchema).min(1),
@@ -200,6 +232,8 @@ export type InterlaceCheck = z.infer<typeof interlaceCheckSchema>;
 export type PictureSpec = z.infer<typeof pictureSchema>;
 export type AudioRole = z.infer<typeof audioRoleSchema>;
 export type ChunkRange = z.infer<typeof chunkRangeSchema>;
+export type TextTrack = z.infer<typeof textTrackSchema>;
+export type TextSkipped = z.infer<typeof textSkippedSchema>;
 export type Plan = z.infer<typeof planSchema>;
 
 // ---- what a job writes: renditions.json ----------------------------------------------------------
@@ -253,6 +287,17 @@ export const thumbnailSetSchema = z.object({
     .optional(),
 });
 
+/** A converted text track: one WebVTT file (DASH) and its segments (HLS media playlist), stream-relative names. */
+export const textOutputSchema = textTrackSchema.extend({
+  playlist: z.string().min(1),
+  /** The whole track as one WebVTT file. */
+  file: z.string().min(1),
+  segments: z.array(z.object({ uri: z.string().min(1), durationSec: z.number().positive() })).min(1),
+  durationSec: z.number().positive(),
+  cues: z.number().int().min(0),
+});
+export type TextOutput = z.infer<typeof textOutputSchema>;
+
 /** `renditions.json`, one per job, at layout.renditionsFile(job). */
 export const renditionsFileSchema = z.object({
   schema: z.literal(1),
@@ -262,6 +307,9 @@ export const renditionsFileSchema = z.object({
   durationSec: z.number().positive(),
   renditions: z.array(renditionMetaSchema),
   thumbnails: thumbnailSetSchema.optional(),
+  /** WebVTT text tracks this job converted, and the ones it could not. */
+  subtitles: z.array(textOutputSchema).optional(),
+  subtitlesSkipped: z.array(textSkippedSchema).optional(),
 });
 
 export type SegmentInfo = z.infer<typeof segmentSchema>;

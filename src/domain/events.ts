@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DASH_MANIFEST, defaultDest, JOB_RECORD, MASTER_PLAYLIST, MAX_OBJECT_NAME_BYTES, THUMBNAIL_FOLDER, fnv1a, normalizePrefix, utf8Bytes } from './layout.js';
 import type { SourceRef, TranscodeRequest } from './types.js';
+import { parseSidecarName, type CaptionsRequest } from './subtitles.js';
 
 export const CREATE_OBJECT = 'com.oraclecloud.objectstorage.createobject';
 export const UPDATE_OBJECT = 'com.oraclecloud.objectstorage.updateobject';
@@ -25,7 +26,11 @@ export interface EventConfig {
   destPrefix: string;
 }
 
-export type ParsedEvent = { kind: 'request'; request: TranscodeRequest; eventId: string } | { kind: 'ignore'; reason: string };
+export type ParsedEvent =
+  | { kind: 'request'; request: TranscodeRequest; eventId: string }
+  /** A sidecar text file (domain/subtitles.ts convention): it re-publishes its video's masters (workflows/captions.ts). */
+  | { kind: 'captions'; request: CaptionsRequest; eventId: string }
+  | { kind: 'ignore'; reason: string };
 
 const text = z.string().min(1, 'must be a non-empty string');
 // Only the fields we use are required; the rest are typed when present, and unknown fields pass.
@@ -112,6 +117,13 @@ export function ownOutputReason(name: string, destPrefix: string): string | unde
 
 /** Why an object is not the pipeline's to transcode, or undefined. Events and the reconciler ask the same. */
 export function ignoredObjectReason(o: { bucket: string; object: string; archivalState?: string | undefined }, config: EventConfig): string | undefined {
+  const reason = notOursReason(o, config);
+  if (reason !== undefined) return reason;
+  const sidecar = parseSidecarName(o.object);
+  return sidecar ? `${o.object} is a sidecar text file of ${sidecar.video}: it is added to that video's masters, not transcoded` : undefined;
+}
+
+function notOursReason(o: { bucket: string; object: string; archivalState?: string | undefined }, config: EventConfig): string | undefined {
   const { bucket, object, archivalState } = o;
   if (!config.sourceBuckets.includes(bucket)) return `bucket ${bucket} is not a configured source (${config.sourceBuckets.join(', ') || 'none'})`;
   if (object.endsWith('/')) return `${object} is a folder marker`;
@@ -164,8 +176,9 @@ export function parseObjectEvent(event: unknown, config: EventConfig): ParsedEve
   const { data, eventID } = parsed.data;
   const { bucketName: bucket, namespace, eTag: etag, archivalState } = data.additionalDetails;
   const object = objectName(data, namespace, bucket);
-  const reason = ignoredObjectReason({ bucket, object, archivalState }, config);
+  const reason = notOursReason({ bucket, object, archivalState }, config);
   if (reason !== undefined) return { kind: 'ignore', reason };
+  if (parseSidecarName(object)) return { kind: 'captions', request: { sidecar: { namespace, bucket, object, etag }, dest: defaultDest(config, bucket) }, eventId: eventID };
   return { kind: 'request', request: requestFor({ namespace, bucket, object, etag }, config), eventId: eventID };
 }
 
@@ -173,6 +186,11 @@ export function parseObjectEvent(event: unknown, config: EventConfig): ParsedEve
 // readable head plus a 64-bit hash of the whole id, so they stay unique, and always exceed 900 bytes,
 // so a shortened id can never equal a whole one.
 const MAX_WHOLE_ID_BYTES = 900;
+
+/** One captions run per sidecar upload (its eTag in the id): redeliveries of the event start nothing more. */
+export function captionsWorkflowIdFor(sidecar: SourceRef): string {
+  return `captions/${workflowIdFor(sidecar).slice('transcode/'.length)}@${fnv1a(sidecar.etag ?? '')}`;
+}
 
 /** One workflow id per object (not per etag): a newer upload of the name supersedes the older run. */
 export function workflowIdFor(source: SourceRef): string {

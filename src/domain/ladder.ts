@@ -2,6 +2,7 @@
 // Pure and deterministic: the workflow runs it too (no Node built-ins, no clock, no randomness).
 import { versionFolder } from './layout.js';
 import { planPicture } from './picture.js';
+import { planSubtitles } from './subtitles.js';
 import type {
   AudioProbe,
   AudioRendition,
@@ -264,6 +265,7 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
     durationSec: probe.durationSec,
     ...(video.length > 0 && probe.video?.durationSec ? { videoDurationSec: probe.video.durationSec } : {}),
     ...(picture && video.length > 0 ? { picture } : {}),
+    ...planSubtitles(probe, segmentFormat),
     version: versionFolder(options.etag),
     jobs: planJobs(options.parallelism ?? 'single', video, audio !== undefined),
   };

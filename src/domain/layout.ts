@@ -59,6 +59,10 @@ export const posterPng = (version: string): string => `${version}/poster.png`;
 export const posterJpeg = (version: string): string => `${version}/poster.jpg`;
 export const storyboardImage = (version: string): string => `${version}/storyboard.jpg`;
 export const storyboardVtt = (version: string): string => `${version}/storyboard.vtt`;
+/** The plan a published version was made from (publish writes it): what a later sidecar re-publishes with. */
+export const planFile = (version: string): string => `${version}/plan.json`;
+/** Text tracks added after publishing (a sidecar uploaded later, workflows/captions.ts), one file each. */
+export const captionsFolder = (version: string): string => `${version}/captions/`;
 
 /** Everything one source produces, for cleanup and for the starter's own-output check. */
 export function outputsOf(dest: DestRef, source: Pick<SourceRef, 'object'>): { streamPrefix: string; thumbnail: string } {

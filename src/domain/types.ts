@@ -23,13 +23,16 @@ export type {
   SegmentInfo,
   SourceRef,
   StreamFormat,
+  TextOutput,
+  TextSkipped,
+  TextTrack,
   ThumbnailSet,
   TranscodeRequest,
   TranscoderEvent,
   VideoRendition,
 } from './contract.js';
 export { EXIT } from './contract.js';
-import type { DestRef, InterlaceCheck, PictureSpec, PresetName, SegmentFormat, SourceRef, StreamFormat } from './contract.js';
+import type { DestRef, InterlaceCheck, PictureSpec, PresetName, SegmentFormat, SourceRef, StreamFormat, TextSkipped } from './contract.js';
 
 // ---- probe -------------------------------------------------------------------------------------
 
@@ -80,6 +83,29 @@ export interface AudioProbe {
   role?: 'commentary' | 'dub' | 'description';
 }
 
+/** A subtitle stream of the source (text or bitmap; domain/subtitles.ts decides which are converted). */
+export interface SubtitleProbe {
+  index: number;
+  codec: string;
+  durationSec?: number;
+  language?: string;
+  title?: string;
+  default?: boolean;
+  forced?: boolean;
+  /** disposition hearing_impaired: SDH captions. */
+  hearingImpaired?: boolean;
+}
+
+/** A sidecar text file found beside the source (`<object>.<lang>[.forced|.sdh].<srt|vtt>`, domain/subtitles.ts). */
+export interface SidecarRef {
+  object: string;
+  etag?: string;
+  language: string;
+  format: 'srt' | 'vtt';
+  forced?: boolean;
+  sdh?: boolean;
+}
+
 export interface SourceProbe {
   formatName: string;
   durationSec: number;
@@ -92,6 +118,10 @@ export interface SourceProbe {
   /** Every decodable audio stream in source order (the one above among them); absent in older probes. */
   audioTracks?: AudioProbe[];
   audioStreamCount: number;
+  /** Subtitle streams in source order; absent when there are none (and in older probes). */
+  subtitleTracks?: SubtitleProbe[];
+  /** Sidecar files found beside the source by inspect (not by ffprobe). */
+  sidecars?: SidecarRef[];
 }
 
 // ---- run record ------------------------------------------------------------------------------------
@@ -132,6 +162,9 @@ export interface JobRecord {
     segments: number;
     durationSec: number;
   }[];
+  /** WebVTT text tracks in the masters (embedded and sidecar), and subtitle streams not converted (bitmap PGS/DVB...). */
+  subtitles?: { id: string; language?: string; name: string; forced?: boolean; sdh?: boolean; from: string; cues: number }[];
+  subtitlesNotConverted?: TextSkipped[];
   /** Names relative to the destination bucket. */
   outputs?: { hls?: string; dash?: string; thumbnail?: string };
   timings: {

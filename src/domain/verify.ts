@@ -95,6 +95,8 @@ export function verifyOutputs(input: VerifyInput): Problem[] {
     for (const [what, thumb] of [['poster', t?.png], ['poster', t?.jpeg], ['storyboard', t?.storyboard?.image], ['storyboard', t?.storyboard?.vtt]] as const) {
       if (thumb) present(thumb, what);
     }
+    // Text tracks the job converted: what their playlist, segments and whole file name must all be there.
+    for (const text of file.subtitles ?? []) for (const n of [text.playlist, text.file, ...text.segments.map((s) => s.uri)]) present(n, `text track ${text.id}`);
   }
   for (const file of files) {
     if (!plan.jobs.some((j) => j.id === file.jobId)) add('unexpected-job', `renditions.json of job ${file.jobId}, which is not in the plan`);

@@ -2,7 +2,7 @@
 // the CLI: the workflow's inspect activity probes sources through the same function.
 import { open, stat } from 'node:fs/promises';
 import type { Config } from '../config.js';
-import type { AudioProbe, SourceProbe, VideoProbe } from '../domain/types.js';
+import type { AudioProbe, SourceProbe, SubtitleProbe, VideoProbe } from '../domain/types.js';
 import { NotFoundError, TransientError } from '../ports.js';
 import { BadInputError } from './errors.js';
 import { flaggedFieldOrder, judgeInterlace } from '../domain/picture.js';
@@ -29,7 +29,7 @@ interface RawStream {
   channel_layout?: string;
   sample_rate?: string;
   duration?: string;
-  disposition?: { default?: number; attached_pic?: number; comment?: number; dub?: number; visual_impaired?: number };
+  disposition?: { default?: number; attached_pic?: number; comment?: number; dub?: number; visual_impaired?: number; forced?: number; hearing_impaired?: number };
   tags?: { rotate?: string; language?: string; title?: string; DURATION?: string };
   side_data_list?: { side_data_type?: string; rotation?: number }[];
 }
@@ -119,6 +119,20 @@ function audioOf(s: RawStream): AudioProbe {
   };
 }
 
+function subtitleOf(s: RawStream): SubtitleProbe {
+  const durationSec = streamDuration(s);
+  return {
+    index: s.index,
+    codec: s.codec_name ?? 'unknown',
+    ...(durationSec ? { durationSec } : {}),
+    ...(s.tags?.language ? { language: s.tags.language } : {}),
+    ...(s.tags?.title?.trim() ? { title: s.tags.title.trim().slice(0, 100) } : {}),
+    ...(s.disposition?.default ? { default: true } : {}),
+    ...(s.disposition?.forced ? { forced: true } : {}),
+    ...(s.disposition?.hearing_impaired ? { hearingImpaired: true } : {}),
+  };
+}
+
 /** What the first bytes of a file look like, to tell a truncated MP4 from something that never was one. */
 async function sniff(path: string): Promise<'mp4' | 'text' | 'binary'> {
   const handle = await open(path, 'r');
@@ -193,6 +207,7 @@ export async function probeSource(urlOrPath: string, limits?: Config['limits'], 
   const chosenAudio = audios.find((s) => s.disposition?.default) ?? audios[0];
   const audio = chosenAudio ? audioOf(chosenAudio) : undefined;
   const audioTracks = audios.map((s) => (s === chosenAudio && audio ? audio : audioOf(s)));
+  const subtitles = streams.filter((s) => s.codec_type === 'subtitle');
 
   const durationSec = positive(format.duration) ?? Math.max(0, ...[...videos, ...audios].map((s) => streamDuration(s) ?? 0));
   if (!(durationSec > 0)) throw new BadInputError('zero duration: the file holds no playable time');
@@ -218,5 +233,6 @@ export async function probeSource(urlOrPath: string, limits?: Config['limits'], 
     ...(audio ? { audio } : {}),
     audioStreamCount: audios.length,
     ...(audioTracks.length > 1 ? { audioTracks } : {}),
+    ...(subtitles.length > 0 ? { subtitleTracks: subtitles.map(subtitleOf) } : {}),
   };
 }

@@ -4,13 +4,13 @@
 // the HLS master last (what the original pipeline's readers look for). A reader that finds a master finds
 // everything it names. Headers come from the one cache policy (domain/layout outputHeaders).
 import { buffer } from 'node:stream/consumers';
-import { renditionsFileSchema } from '../domain/contract.js';
-import { DASH_MANIFEST, JOB_RECORD, MASTER_PLAYLIST, outputHeaders, renditionsFile, streamPrefix, thumbnailPng } from '../domain/layout.js';
+import { renditionsFileSchema, textOutputSchema } from '../domain/contract.js';
+import { captionsFolder, DASH_MANIFEST, JOB_RECORD, MASTER_PLAYLIST, outputHeaders, planFile, renditionsFile, streamPrefix, thumbnailPng } from '../domain/layout.js';
 import { mergeRenditions, renderDashManifest, renderMasterPlaylist, renderMediaPlaylist } from '../domain/manifests/index.js';
 import { STITCHED_JOB, stitchChunks } from '../domain/stitch.js';
-import type { DestRef, JobRecord, Plan, RenditionMeta, RenditionsFile } from '../domain/types.js';
+import type { DestRef, JobRecord, Plan, RenditionMeta, RenditionsFile, TextOutput } from '../domain/types.js';
 import type { ObjectStore } from '../ports.js';
-import { readText } from '../store-io.js';
+import { listAll, readText } from '../store-io.js';
 
 /** A job wrote no renditions.json (or a broken one): nothing can be published. */
 export class RenditionsMissingError extends Error {
@@ -51,6 +51,28 @@ export async function readRenditionsFiles(
   return found.filter((f): f is RenditionsFile => f !== undefined);
 }
 
+/**
+ * The text tracks of a version: those its jobs converted, then those added after publishing (sidecars
+ * uploaded later, one JSON file each in the captions folder, by name). A malformed file is left out.
+ */
+export async function readTextTracks(store: ObjectStore, at: { dest: DestRef; sourceObject: string; version: string }, files: RenditionsFile[]): Promise<TextOutput[]> {
+  const tracks = files.flatMap((f) => f.subtitles ?? []);
+  const folder = streamPrefix(at.dest, at.sourceObject) + captionsFolder(at.version);
+  const later = (await listAll(store, at.dest.bucket, folder)).filter((o) => o.name.endsWith('.json')).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const o of later) {
+    const body = await readText(store, at.dest.bucket, o.name);
+    const parsed = (() => {
+      try {
+        return textOutputSchema.safeParse(JSON.parse(body ?? ''));
+      } catch {
+        return undefined;
+      }
+    })();
+    if (parsed?.success && !tracks.some((t) => t.id === parsed.data.id)) tracks.push(parsed.data);
+  }
+  return tracks;
+}
+
 export interface PublishInput {
   store: ObjectStore;
   dest: DestRef;
@@ -60,7 +82,7 @@ export interface PublishInput {
   /** The PNG poster on local disk (the transcoder has it); else it is copied from the stream's own. */
   posterPath?: string;
   /** job.json, written before the masters (the workflow's record of the run). */
-  record?: (outputs: Published['outputs'], renditions: RenditionMeta[]) => JobRecord;
+  record?: (outputs: Published['outputs'], renditions: RenditionMeta[], text: TextOutput[]) => JobRecord;
 }
 
 export interface Published {
@@ -68,6 +90,7 @@ export interface Published {
   outputs: { hls?: string; dash?: string; thumbnail?: string };
   record?: string;
   renditions: RenditionMeta[];
+  text: TextOutput[];
   /** Everything written, in order (masters last). */
   written: string[];
 }
@@ -81,10 +104,11 @@ export async function publishStream(input: PublishInput): Promise<Published> {
   const stitched = files.filter((f) => f.jobId === STITCHED_JOB).flatMap((f) => f.renditions);
   const renditions = mergeRenditions(files);
   const durationSec = Math.max(...renditions.map((r) => r.durationSec));
+  const text = await readTextTracks(store, { dest, sourceObject: input.sourceObject, version: plan.version }, files);
   const masters: { name: string; body: string }[] = [];
   // DASH needs CMAF segments; MPEG-TS streams are HLS only.
-  if (plan.formats.includes('dash') && plan.segmentFormat === 'cmaf') masters.push({ name: prefix + DASH_MANIFEST, body: renderDashManifest(renditions, { durationSec }) });
-  if (plan.formats.includes('hls')) masters.push({ name: prefix + MASTER_PLAYLIST, body: renderMasterPlaylist(renditions) });
+  if (plan.formats.includes('dash') && plan.segmentFormat === 'cmaf') masters.push({ name: prefix + DASH_MANIFEST, body: renderDashManifest(renditions, { durationSec, text }) });
+  if (plan.formats.includes('hls')) masters.push({ name: prefix + MASTER_PLAYLIST, body: renderMasterPlaylist(renditions, text) });
 
   const written: string[] = [];
   const put = async (name: string, body: Buffer | string): Promise<void> => {
@@ -111,11 +135,14 @@ export async function publishStream(input: PublishInput): Promise<Published> {
     if (m.name.endsWith(MASTER_PLAYLIST)) outputs.hls = m.name;
     else outputs.dash = m.name;
   }
+  // The plan, immutable in its version folder: a sidecar uploaded later re-publishes from it (workflows/captions.ts).
+  await store.put(dest.bucket, prefix + planFile(plan.version), `${JSON.stringify(plan)}\n`, outputHeaders(planFile(plan.version), false));
+  written.push(prefix + planFile(plan.version));
   let record: string | undefined;
   if (input.record) {
     record = prefix + JOB_RECORD;
-    await put(record, `${JSON.stringify(input.record(outputs, renditions), null, 2)}\n`);
+    await put(record, `${JSON.stringify(input.record(outputs, renditions, text), null, 2)}\n`);
   }
   for (const m of masters) await put(m.name, m.body);
-  return { outputs, ...(record ? { record } : {}), renditions, written };
+  return { outputs, ...(record ? { record } : {}), renditions, text, written };
 }

@@ -17,7 +17,8 @@
 //   - Deliveries in any order: each is judged against the object's HEAD, never against another event.
 //   - A run that closes while an answer is on its way: the call is made again, and starts a new run.
 import type { Config } from '../config.js';
-import { parseObjectEvent, workflowIdFor } from '../domain/events.js';
+import { captionsWorkflowIdFor, parseObjectEvent, workflowIdFor } from '../domain/events.js';
+import type { CaptionsRequest } from '../domain/subtitles.js';
 import type { TranscodeRequest } from '../domain/types.js';
 import type { TranscodeMemo, UploadAnswer, UploadNotice, UploadOutcome } from '../workflows/definitions.js';
 
@@ -53,6 +54,8 @@ export interface WorkflowStarter {
   describe(workflowId: string): Promise<RunInfo | undefined>;
   /** Update-with-start: the open run of the id (or a new one, started with `request` and `memo`) answers. */
   announce(workflowId: string, request: TranscodeRequest, memo: TranscodeMemo, notice: UploadNotice): Promise<StarterAnswer>;
+  /** Starts the captions run of a sidecar upload unless one exists for it (started: false, its run id). */
+  startCaptions?(workflowId: string, request: CaptionsRequest): Promise<{ runId: string; started: boolean }>;
 }
 
 /** What startTranscode answers: every StarterResult but 'ignored' (requests are never ignored). */
@@ -61,7 +64,16 @@ export type StartResult = Exclude<StarterResult, { outcome: 'ignored' }>;
 export async function handleEvent(event: unknown, deps: { starter: WorkflowStarter; config: StarterConfig }): Promise<StarterResult> {
   const parsed = parseObjectEvent(event, deps.config); // throws InvalidEventError: the Fn wrapper answers 400
   if (parsed.kind === 'ignore') return { outcome: 'ignored', reason: parsed.reason };
+  if (parsed.kind === 'captions') return startCaptions(parsed.request, deps.starter);
   return startTranscode(parsed.request, deps);
+}
+
+/** A sidecar upload: its own small run re-publishes the video's masters with it (no re-encode). */
+async function startCaptions(request: CaptionsRequest, starter: WorkflowStarter): Promise<StarterResult> {
+  if (!starter.startCaptions) return { outcome: 'ignored', reason: `${request.sidecar.object} is a sidecar; this starter cannot start captions runs` };
+  const workflowId = captionsWorkflowIdFor(request.sidecar);
+  const { runId, started } = await starter.startCaptions(workflowId, request);
+  return { outcome: started ? 'started' : 'duplicate', workflowId, runId, reason: started ? `captions run for ${request.sidecar.object}` : `a captions run for this upload of ${request.sidecar.object} exists already` };
 }
 
 /** The one start path (see the header): the configured settings, then the run of the object answers. */

@@ -3,10 +3,11 @@
 // and the starter says `pending` rather than fail the event.
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import type { CaptionsRequest } from '../domain/subtitles.js';
 import type { Config } from '../config.js';
 import type { TranscodeRequest } from '../domain/types.js';
-import { SEARCH_ATTRIBUTES, uploadUpdate, uploadUpdateId, WORKFLOW_TYPE, type TranscodeMemo, type UploadAnswer, type UploadNotice } from '../workflows/definitions.js';
+import { CAPTIONS_WORKFLOW_TYPE, SEARCH_ATTRIBUTES, uploadUpdate, uploadUpdateId, WORKFLOW_TYPE, type TranscodeMemo, type UploadAnswer, type UploadNotice } from '../workflows/definitions.js';
 import type { RunInfo, StarterAnswer, WorkflowStarter } from './handler.js';
 
 /** The run's validator refused the notice before writing anything: its type says why. */
@@ -83,5 +84,16 @@ export function createTemporalStarter(client: Client, config: Pick<Config, 'task
     return answer;
   }
 
-  return { describe, announce };
+  /** Idempotent per sidecar upload: the id names its eTag, and a closed run's id is never reused. */
+  async function startCaptions(workflowId: string, request: CaptionsRequest): Promise<{ runId: string; started: boolean }> {
+    try {
+      const handle = await client.workflow.start(CAPTIONS_WORKFLOW_TYPE, { workflowId, taskQueue: config.taskQueue, args: [request], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
+      return { runId: handle.firstExecutionRunId, started: true };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      return { runId: (await describe(workflowId))?.runId ?? '', started: false };
+    }
+  }
+
+  return { describe, announce, startCaptions };
 }

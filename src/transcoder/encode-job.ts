@@ -18,6 +18,8 @@ import { runEncode, ToolError, variantDir, type EncodeProgress, type EncodeSpec 
 import { collectVariant, type OutputFile } from './outputs.js';
 import { SegmentUploader, type SegmentFact, type SegmentUploaderOptions } from './segment-uploader.js';
 import { posterFrame, posterSize, storyboardLayout, storyboardVttText } from './thumbnails.js';
+import { subtitleJobId } from '../domain/subtitles.js';
+import { convertTextTracks, type TextJobOutputs } from './subtitle-job.js';
 
 export interface JobOutputs {
   file: RenditionsFile;
@@ -67,7 +69,7 @@ function thumbnailsFor(plan: Plan, probe: SourceProbe, dir: string): { spec: Thu
 }
 
 export async function encodeJob(
-  input: { path: string; probe: SourceProbe; plan: Plan; job: JobSpec; workDir: string; uploads: JobUploads },
+  input: { path: string; probe: SourceProbe; plan: Plan; job: JobSpec; workDir: string; uploads: JobUploads; sidecars?: ReadonlyMap<string, Buffer> },
   onProgress: (p: EncodeProgress) => void,
   signal?: AbortSignal,
 ): Promise<JobOutputs> {
@@ -123,7 +125,10 @@ export async function encodeJob(
       throw error;
     }
     const facts = await uploader.finish();
-    const outputs = await collectOutputs({ plan, job, dir, variants, thumbs, facts, keptSegment: (d) => uploader.keptSegment(d) });
+    const text = plan.subtitles?.length && job.id === subtitleJobId(plan)
+      ? await convertTextTracks({ input: input.path, plan, dir, sidecars: input.sidecars ?? new Map(), log: (line) => input.uploads.log(line) })
+      : undefined;
+    const outputs = await collectOutputs({ plan, job, dir, variants, thumbs, facts, keptSegment: (d) => uploader.keptSegment(d), text });
     if (chunk) await checkChunkInits(outputs, input.uploads);
     return { ...outputs, uploaded: [...uploader.uploaded], peakScratchBytes: uploader.peakScratchBytes };
   } catch (error) {
@@ -143,6 +148,7 @@ async function collectOutputs(o: {
   thumbs: ReturnType<typeof thumbnailsFor>;
   facts: Map<string, Map<string, SegmentFact>>;
   keptSegment(dir: string): string | undefined;
+  text?: TextJobOutputs | undefined;
 }): Promise<Omit<JobOutputs, 'uploaded' | 'peakScratchBytes'>> {
   const { plan, job, dir, thumbs } = o;
   const renditions: RenditionMeta[] = [];
@@ -188,12 +194,15 @@ async function collectOutputs(o: {
     durationSec: Math.max(...renditions.map((r) => r.durationSec)),
     renditions,
     ...(thumbnails ? { thumbnails } : {}),
+    ...(o.text?.outputs.length ? { subtitles: o.text.outputs } : {}),
+    ...(o.text?.skipped.length ? { subtitlesSkipped: o.text.skipped } : {}),
   };
+  media.push(...(o.text?.files ?? []));
   return {
     file,
     media,
     // A chunk holds part of each rung: publishing writes the media playlists of the joined chunks.
-    playlists: job.chunk ? [] : renditions.map((r) => ({ name: mediaPlaylist(plan.version, r.id), body: renderMediaPlaylist(r, plan.segmentFormat) })),
+    playlists: [...(job.chunk ? [] : renditions.map((r) => ({ name: mediaPlaylist(plan.version, r.id), body: renderMediaPlaylist(r, plan.segmentFormat) }))), ...(o.text?.playlists ?? [])],
     renditions: { name: renditionsFile(plan.version, job.id), body: `${JSON.stringify(file, null, 2)}\n` },
     ...(posterPath ? { posterPath } : {}),
   };

@@ -22,6 +22,9 @@ import type { EventSink } from './progress.js';
 import { publishStream, readRenditionsFiles } from '../publish/publish.js';
 import { serveSource, type SourceServer } from './source-server.js';
 import { uploadGroup } from './upload.js';
+import { buffer } from 'node:stream/consumers';
+import { subtitleJobId } from '../domain/subtitles.js';
+import { findSidecars, MAX_SIDECAR_BYTES } from '../media/webvtt.js';
 
 export interface TranscodeArgs {
   source: string;
@@ -81,6 +84,22 @@ async function readingSource<T>(server: SourceServer | undefined, read: () => Pr
   }
 }
 
+/** The sidecar files the plan's text tracks name, when this run has the job that converts them (small: read whole). */
+async function readSidecars(store: ObjectStore, bucket: string, plan: Plan, jobs: Plan['jobs'], log: (line: string) => void): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  if (!jobs.some((j) => j.id === subtitleJobId(plan))) return found;
+  for (const t of plan.subtitles ?? []) {
+    if (!t.sidecar) continue;
+    // A sidecar deleted or replaced since inspect is reported as not converted (convertTextTracks), never fatal.
+    const body = await store.get(bucket, t.sidecar.object, t.sidecar.etag ? { ifMatch: t.sidecar.etag } : {}).then(buffer, (error: unknown) => {
+      log(`sidecar ${t.sidecar?.object ?? ''}: not read: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    });
+    if (body && body.length <= MAX_SIDECAR_BYTES) found.set(t.sidecar.object, body);
+  }
+  return found;
+}
+
 export async function transcode(args: TranscodeArgs, ctx: RunContext): Promise<TranscodeResult> {
   const started = Date.now();
   const sourceAt = parseStoreUri(args.source, 'object');
@@ -114,6 +133,11 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
     ctx.log(`source ${args.source}: ${probe.formatName}, ${probe.durationSec.toFixed(2)} s, ` +
       `video ${probe.video ? `${probe.video.codec} ${probe.video.displayWidth}x${probe.video.displayHeight} @${probe.video.fps.toFixed(3)}` : 'none'}, ` +
       `audio ${probe.audio ? `${probe.audio.codec} ${probe.audio.channels} ch` : 'none'}`);
+    // Planning here (no --plan), as inspect does for the workflow: sidecar files beside the source are text tracks too.
+    if (!args.plan) {
+      const sidecars = await findSidecars(sourceStore, sourceAt.bucket, sourceAt.name);
+      if (sidecars.length > 0) probe.sidecars = sidecars;
+    }
     const plan = args.plan ?? planLadder(probe, {
       ...(args.preset ? { preset: args.preset } : {}),
       ...(args.formats ? { formats: args.formats } : {}),
@@ -131,13 +155,14 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
       `${plan.audio ? `, audio ${plan.audio.channels} ch ${plan.audio.bitrate / 1000}k` : ''}; ${plan.fps.toFixed(3)} fps, GOP ${plan.gopFrames}, ` +
       `segments ${plan.segmentSeconds.toFixed(3)} s ${plan.segmentFormat}${plan.picture?.deinterlace ? `, deinterlaced (bwdif, ${plan.picture.deinterlace.fieldOrder})` : ''}${plan.picture?.toneMap ? `, tone-mapped (${plan.picture.toneMap.from} -> bt709)` : ''}; jobs ${jobs.map((j) => j.id).join(', ')}`);
 
+    const sidecars = await readSidecars(sourceStore, sourceAt.bucket, plan, jobs, (line) => ctx.log(line));
     const uploads = { store: destStore, bucket: dest.bucket, prefix, scratchBytes: ctx.limits?.scratchBytes ?? DEFAULT_SCRATCH_BYTES, log: (line: string) => ctx.log(line) };
     const outputs: JobOutputs[] = [];
     for (const [n, job] of jobs.entries()) {
       ctx.signal?.throwIfAborted();
       const encodeStarted = Date.now();
       const out = await readingSource(source.server, () =>
-        encodeJob({ path: source.input, probe, plan, job, workDir: work, uploads }, (p) => {
+        encodeJob({ path: source.input, probe, plan, job, workDir: work, uploads, sidecars }, (p) => {
           const fraction = (n + Math.min(1, p.outTimeSec / jobSeconds(plan, job))) / jobs.length;
           ctx.events.progress('encode', { percent: at('encode', fraction), ...p });
         }, ctx.signal),

@@ -4,6 +4,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const WORKFLOW_TYPE = 'transcode';
+/** A sidecar uploaded beside a published video: its masters re-published with it (workflows/captions.ts). */
+export const CAPTIONS_WORKFLOW_TYPE = 'captions';
 
 export type Stage =
   | 'inspecting'

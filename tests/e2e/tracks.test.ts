@@ -1,7 +1,8 @@
 // Issue 12 "Done means", audio part: hls.js and shaka-player in Chromium list every audio language of a
-// dubbed title, switch to the other one and play it (its segments fetched after the switch).
+// dubbed title, switch to the other one and play it (its segments fetched after the switch). Captions part:
+// both list the text tracks (an embedded SDH SubRip stream, a forced sidecar) and fetch the one shown.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,7 +25,11 @@ beforeAll(async () => {
   await mkdir(join(tmp, 'src'));
   // 6 s: the switch lands while segments are still ahead (2 s GOP segments of 4 s).
   const source = join(tmp, 'src', 'dubbed.mkv');
-  await copyFile(await makeClip('two-languages', { seconds: 6, width: 320, height: 180 }), source);
+  // Captions too: an English SubRip stream muxed in (a stream copy, no encode) and a forced French sidecar.
+  await writeFile(join(tmp, 'en.srt'), '1\n00:00:00,200 --> 00:00:05,500\n[music] Hello\n');
+  await run('ffmpeg', ['-v', 'error', '-i', await makeClip('two-languages', { seconds: 6, width: 320, height: 180 }), '-i', join(tmp, 'en.srt'), '-map', '0', '-map', '1',
+    '-c', 'copy', '-c:s', 'srt', '-metadata:s:s:0', 'language=eng', '-disposition:s:0', 'hearing_impaired', source]);
+  await writeFile(join(tmp, 'src', 'dubbed.mkv.fra.forced.vtt'), 'WEBVTT\n\n00:00.100 --> 00:05.800\nPanneau : Sortie\n');
   await run('node', [join(REPO, 'bin/oci-transcode.js'), 'transcode', '--source', source, '--dest', join(tmp, 'dest'), '--publish'], { cwd: REPO, timeout: 120_000 });
   [browser, server] = await Promise.all([launchBrowser(), startPlayerServer(join(tmp, 'dest'))]);
 }, 180_000);
@@ -47,5 +52,16 @@ describe.each([
     expect([...r.audioLanguages].sort()).toEqual(['eng', 'fra']);
     expect([r.audioSwitchedTo, r.audioLanguage]).toEqual(['fra', 'fra']);
     expect(r.audioSegmentsAfterSwitch, why).toBeGreaterThan(0);
+  });
+
+  it('lists the SDH English and forced French text tracks, shows English and fetches it', async () => {
+    const r = await play(browser, server, { engine, manifest: `dubbed.mkv/${manifest}`, text: 'eng', targetSec: 1 });
+    const why = JSON.stringify({ reason: r.reason, errors: r.errors, console: r.console.slice(0, 10), text: r.textTracks });
+    expect(r.ok, why).toBe(true);
+    // Shaka keeps the manifest's code as originalLanguage (fra); hls.js reports LANGUAGE as written.
+    expect(r.textTracks.map((t) => [t.language, t.forced]).sort(), why).toEqual([['eng', false], ['fra', true]]);
+    // SDH as each player tells it: DASH Role caption; from HLS, CHARACTERISTICS (shaka lists them as roles).
+    expect(r.textTracks.find((t) => t.language === 'eng')?.kind, why).toMatch(/caption|transcribes-spoken-dialog/);
+    expect(r.textSegments, why).toBeGreaterThan(0);
   });
 });

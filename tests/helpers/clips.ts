@@ -23,7 +23,7 @@ export type ClipKind =
   | 'vfr';
 
 /** Sources of the catalogue features (issue 12), kept apart from the shapes every suite runs through. */
-export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts' | 'hdr10' | 'hlg' | 'two-languages';
+export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts' | 'hdr10' | 'hlg' | 'two-languages' | 'subtitled';
 
 /** The SDR picture the HDR clips are made from: what a tone-mapped output is compared with. */
 export const sdrReference = (o: Required<ClipOptions>): string => `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}:duration=${o.seconds}`;
@@ -107,6 +107,15 @@ function recipe(kind: ClipKind | FeatureClipKind, o: Required<ClipOptions>): { e
           '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-metadata:s:a:0', 'language=eng', '-metadata:s:a:0', 'title=English',
           '-metadata:s:a:1', 'language=fra', '-disposition:a:0', 'default', '-disposition:a:1', '0'],
       };
+    case 'subtitled':
+      // Captions and subtitles: English SubRip (default, hearing impaired: SDH), French ASS (forced), and a
+      // German PGS (bitmap) stream, which is reported, not converted. The cue files are written by makeClip.
+      return {
+        ext: 'mkv',
+        args: [...video(w, h, fps, s), ...tone(s), '-i', 'SUB_EN', '-i', 'SUB_FR', '-i', 'SUB_PGS', '-map', '0', '-map', '1', '-map', '2', '-map', '3', '-map', '4',
+          ...x264, ...aac, '-c:s:0', 'srt', '-c:s:1', 'ass', '-c:s:2', 'copy', '-metadata:s:s:0', 'language=eng', '-metadata:s:s:1', 'language=fra',
+          '-metadata:s:s:2', 'language=deu', '-disposition:s:0', 'default+hearing_impaired', '-disposition:s:1', 'forced', '-disposition:s:2', '0'],
+      };
     case 'hdr10':
       return { ext: 'mp4', args: hdr(o, 'smpte2084') };
     case 'hlg':
@@ -138,6 +147,25 @@ async function cached(key: string, ext: string, make: (tmp: string) => Promise<v
   return path;
 }
 
+/** The 'subtitled' clip's inputs: two SubRip files and a minimal PGS stream (one display set: a composition and its end). */
+async function subtitleFiles(tmp: string): Promise<Record<string, string>> {
+  const files = { SUB_EN: `${tmp}.en.srt`, SUB_FR: `${tmp}.fr.srt`, SUB_PGS: `${tmp}.sup` };
+  await writeFile(files.SUB_EN, '1\n00:00:00,500 --> 00:00:01,500\nHello <i>there</i>\n\n2\n00:00:01,800 --> 00:00:02,800\n[door slams] Second line\n');
+  await writeFile(files.SUB_FR, '1\n00:00:00,200 --> 00:00:02,500\nBonjour\n');
+  // PGS segments: "PG", PTS, DTS (90 kHz), type, size, payload. ffmpeg has no PGS encoder; its demuxer takes this.
+  const segment = (type: number, payload: Buffer): Buffer => {
+    const head = Buffer.alloc(13);
+    head.write('PG', 0, 'latin1');
+    head.writeUInt32BE(90_000, 2);
+    head.writeUInt8(type, 10);
+    head.writeUInt16BE(payload.length, 11);
+    return Buffer.concat([head, payload]);
+  };
+  const composition = Buffer.from([0x01, 0x40, 0x00, 0xb4, 0x10, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00]); // 320x180, epoch start, no objects
+  await writeFile(files.SUB_PGS, Buffer.concat([segment(0x16, composition), segment(0x80, Buffer.alloc(0))]));
+  return files;
+}
+
 /** Absolute path of a generated clip of the given kind (default 4 s, 640x360, 30 fps). */
 export async function makeClip(kind: ClipKind | FeatureClipKind, options: ClipOptions = {}): Promise<string> {
   const o = { seconds: 4, width: 640, height: 360, fps: 30, ...options };
@@ -145,8 +173,9 @@ export async function makeClip(kind: ClipKind | FeatureClipKind, options: ClipOp
   return cached(JSON.stringify({ kind, o, args }), ext, async (tmp) => {
     const srt = `${tmp}.srt`;
     if (args.includes('SIDE_SRT')) await writeFile(srt, `1\n00:00:00,500 --> 00:00:${String(o.seconds + 2).padStart(2, '0')},000\nstill talking\n`);
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args.map((a) => (a === 'SIDE_SRT' ? srt : a)), tmp]);
-    await rm(srt, { force: true });
+    const cueFiles = args.includes('SUB_EN') ? await subtitleFiles(tmp) : {};
+    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args.map((a) => (a === 'SIDE_SRT' ? srt : cueFiles[a] ?? a)), tmp]);
+    await Promise.all([srt, ...Object.values(cueFiles)].map((f) => rm(f, { force: true })));
     if (kind === 'rotated') {
       const plain = `${tmp}.plain.${ext}`;
       await rename(tmp, plain);

@@ -1,7 +1,7 @@
 // The DASH MPD (ISO/IEC 23009-1, isoff-live profile) for the CMAF segments the HLS playlists share.
 // Pure: also runs in workflow code. The MPD lives at the stream prefix, beside master.m3u8.
 import { XMLBuilder } from 'fast-xml-parser';
-import type { RenditionMeta } from '../types.js';
+import type { RenditionMeta, TextOutput } from '../types.js';
 import { ManifestError, escapePath, segmentSeconds } from './uri.js';
 
 const PROFILE = 'urn:mpeg:dash:profile:isoff-live:2011';
@@ -128,7 +128,7 @@ const positive = (r: RenditionMeta, field: 'width' | 'height' | 'frameRate'): nu
  */
 const ROLE_SCHEME = 'urn:mpeg:dash:role:2011';
 
-export function renderDashManifest(renditions: RenditionMeta[], opts: { durationSec: number }): string {
+export function renderDashManifest(renditions: RenditionMeta[], opts: { durationSec: number; text?: TextOutput[] }): string {
   const video = renditions.filter((r) => r.kind === 'video').sort((a, b) => (b.height ?? 0) - (a.height ?? 0));
   const audio = renditions.filter((r) => r.kind === 'audio');
   if (video.length + audio.length === 0) throw new ManifestError('MPD: no renditions');
@@ -185,6 +185,7 @@ export function renderDashManifest(renditions: RenditionMeta[], opts: { duration
       },
     });
   }
+  sets.push(...textSets(opts.text ?? [], sets.length, ids));
   const doc = {
     '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
     MPD: {
@@ -198,6 +199,29 @@ export function renderDashManifest(renditions: RenditionMeta[], opts: { duration
   };
   const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '  ', suppressEmptyNode: true, suppressBooleanAttributes: false });
   return builder.build(doc);
+}
+
+/**
+ * One text AdaptationSet per track, a single-file WebVTT Representation (BaseURL relative to the MPD).
+ * Role (urn:mpeg:dash:role:2011): forced-subtitle for forced tracks, caption for SDH, else subtitle;
+ * the source's default track also gets main.
+ */
+function textSets(text: TextOutput[], firstId: number, ids: Set<string>): XmlNode[] {
+  return text.map((t, i) => {
+    if (ids.has(t.id)) throw new ManifestError(`MPD: duplicate rendition id ${t.id}`);
+    ids.add(t.id);
+    const role = t.forced ? 'forced-subtitle' : t.sdh ? 'caption' : 'subtitle';
+    return {
+      '@_id': firstId + i,
+      '@_contentType': 'text',
+      '@_mimeType': 'text/vtt',
+      '@_lang': t.language,
+      Label: t.name,
+      Role: [{ '@_schemeIdUri': ROLE_SCHEME, '@_value': role }, ...(t.default ? [{ '@_schemeIdUri': ROLE_SCHEME, '@_value': 'main' }] : [])],
+      // A nominal rate: text is a few hundred bytes a second.
+      Representation: { '@_id': t.id, '@_bandwidth': 256, BaseURL: escapePath(t.file) },
+    };
+  });
 }
 
 /** Value of a FrameRateType string, for ordering. */

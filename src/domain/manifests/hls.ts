@@ -6,10 +6,13 @@
 //   segments), or the transcoder muxed audio into every video variant: then it lists only video
 //   renditions whose `codecs` already name both codecs ("avc1.64001f,mp4a.40.2") and whose bitrates
 //   include the audio; the master then has no audio group.
-import type { RenditionMeta, SegmentFormat } from '../types.js';
+import type { RenditionMeta, SegmentFormat, TextOutput } from '../types.js';
 import { ManifestError, escapePath, relativeUri, segmentSeconds } from './uri.js';
 
 const AUDIO_GROUP = 'audio';
+const TEXT_GROUP = 'subs';
+/** What SDH captions carry beyond dialogue (RFC 8216bis CHARACTERISTICS, Apple's UTIs). */
+const SDH_CHARACTERISTICS = 'public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound';
 
 /** RFC 8216 4.3.3.1: each EXTINF rounded to the nearest integer must not exceed it; ceil keeps strict players happy too. */
 export function targetDuration(durations: number[]): number {
@@ -96,14 +99,37 @@ function audioMedia(audios: RenditionMeta[], main: RenditionMeta): string[] {
   });
 }
 
+/** One EXT-X-MEDIA TYPE=SUBTITLES per text track; FORCED=YES needs AUTOSELECT=YES (RFC 8216 4.3.4.1). */
+function textMedia(text: TextOutput[]): string[] {
+  const names = new Set<string>();
+  return text.map((t) => {
+    if (names.has(t.name)) throw new ManifestError(`master playlist: two text tracks named ${JSON.stringify(t.name)} (NAME must be unique in a group)`);
+    names.add(t.name);
+    const attrs = [
+      'TYPE=SUBTITLES',
+      `GROUP-ID=${quoted(TEXT_GROUP)}`,
+      ...(t.language ? [`LANGUAGE=${quoted(t.language)}`] : []),
+      `NAME=${quoted(t.name)}`,
+      `DEFAULT=${t.default ? 'YES' : 'NO'}`,
+      'AUTOSELECT=YES',
+      `FORCED=${t.forced ? 'YES' : 'NO'}`,
+      ...(t.sdh ? [`CHARACTERISTICS=${quoted(SDH_CHARACTERISTICS)}`] : []),
+      `URI=${quoted(escapePath(t.playlist))}`,
+    ];
+    return `#EXT-X-MEDIA:${attrs.join(',')}`;
+  });
+}
+
 /** The master playlist, stored at the stream prefix (media playlist names are relative to it already). */
-export function renderMasterPlaylist(renditions: RenditionMeta[]): string {
+export function renderMasterPlaylist(renditions: RenditionMeta[], text: TextOutput[] = []): string {
   const video = renditions.filter((r) => r.kind === 'video');
   const audios = renditions.filter((r) => r.kind === 'audio');
   if (video.length === 0 && audios.length === 0) throw new ManifestError('master playlist: no renditions');
   const audio = mainAudio(audios);
   const fmp4 = renditions.some((r) => r.initSegment);
   const lines = ['#EXTM3U', `#EXT-X-VERSION:${fmp4 ? 7 : 3}`, '#EXT-X-INDEPENDENT-SEGMENTS'];
+  lines.push(...textMedia(text));
+  const subs = text.length > 0 ? `,SUBTITLES=${quoted(TEXT_GROUP)}` : '';
   // A variant must declare the most its group can add (RFC 8216 4.3.4.2): the costliest track.
   const audioPeak = Math.max(0, ...audios.map((a) => a.peakBitrate));
   const audioAverage = Math.max(0, ...audios.map((a) => a.averageBitrate));
@@ -114,7 +140,7 @@ export function renderMasterPlaylist(renditions: RenditionMeta[]): string {
     const group = audios.length > 1;
     if (group) lines.push(...audioMedia(audios, audio));
     lines.push(
-      `#EXT-X-STREAM-INF:BANDWIDTH=${Math.ceil(group ? audioPeak : audio.peakBitrate)},AVERAGE-BANDWIDTH=${Math.ceil(group ? audioAverage : audio.averageBitrate)},CODECS=${quoted(group ? audioCodecs : audio.codecs)}${group ? `,AUDIO=${quoted(AUDIO_GROUP)}` : ''}`,
+      `#EXT-X-STREAM-INF:BANDWIDTH=${Math.ceil(group ? audioPeak : audio.peakBitrate)},AVERAGE-BANDWIDTH=${Math.ceil(group ? audioAverage : audio.averageBitrate)},CODECS=${quoted(group ? audioCodecs : audio.codecs)}${group ? `,AUDIO=${quoted(AUDIO_GROUP)}` : ''}${subs}`,
       escapePath(audio.playlist),
       '',
     );
@@ -140,7 +166,7 @@ export function renderMasterPlaylist(renditions: RenditionMeta[]): string {
       `CODECS=${quoted(withAudio ? `${v.codecs},${audioCodecs}` : v.codecs)}`,
       ...(withAudio ? [`AUDIO=${quoted(AUDIO_GROUP)}`] : []),
     ];
-    return { bandwidth, lines: [`#EXT-X-STREAM-INF:${attrs.join(',')}`, escapePath(v.playlist)] };
+    return { bandwidth, lines: [`#EXT-X-STREAM-INF:${attrs.join(',')}${subs}`, escapePath(v.playlist)] };
   });
   for (const v of variantOrder(variants)) lines.push(...v.lines);
   lines.push('');

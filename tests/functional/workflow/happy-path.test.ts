@@ -11,16 +11,20 @@ import type { JobRecord } from '../../../src/domain/types.js';
 import type { Progress } from '../../../src/workflows/definitions.js';
 import { progressQuery } from '../../../src/workflows/definitions.js';
 import { makeClip } from '../../helpers/clips.js';
+import { handleEvent } from '../../../src/starter-fn/handler.js';
+import { createTemporalStarter } from '../../../src/starter-fn/temporal-starter.js';
+import type { CaptionsResult } from '../../../src/workflows/captions.js';
 import { createFaultRunner, type FaultRunner } from '../../helpers/fault-runner.js';
-import { DEST_BUCKET, startStack, startTemporal, workflowBundle, type TestStack } from '../../helpers/temporal.js';
+import { DEST_BUCKET, SOURCE_BUCKET, startStack, startTemporal, workflowBundle, type TestStack } from '../../helpers/temporal.js';
 
 const run = promisify(execFile);
+const SUBTITLED = { seconds: 3, width: 320, height: 180 };
 let env: TestWorkflowEnvironment;
 let stack: TestStack | undefined;
 let counter: FaultRunner;
 
 beforeAll(async () => {
-  [env] = await Promise.all([startTemporal(), workflowBundle(), makeClip('landscape'), makeClip('landscape', { width: 854, height: 480, seconds: 3 })]);
+  [env] = await Promise.all([startTemporal(), workflowBundle(), makeClip('landscape'), makeClip('landscape', { width: 854, height: 480, seconds: 3 }), makeClip('subtitled', SUBTITLED)]);
 });
 afterAll(async () => {
   await env?.teardown();
@@ -152,5 +156,51 @@ describe('transcode workflow, happy path', () => {
     expect(await s.store.head(DEST_BUCKET, `fanout.mp4/${DASH_MANIFEST}`)).toBeUndefined();
     const master = (await readText(s.store, DEST_BUCKET, done.hls!)) ?? '';
     expect(master.match(/^#EXT-X-STREAM-INF:/gm)?.length).toBe(jobIds.length);
+  });
+
+  it('captions: embedded text streams and a sidecar present at inspect are published; a PGS stream is reported; a later sidecar re-publishes the masters only', async () => {
+    const s = await countingStack();
+    const etag = await s.upload(await makeClip('subtitled', SUBTITLED), 'film.mkv');
+    await s.store.put(SOURCE_BUCKET, 'film.mkv.es.srt', '1\n00:00:00,300 --> 00:00:02,000\nHola\n');
+    await s.store.put(SOURCE_BUCKET, 'film.mkv.de.srt', 'this is not SubRip at all\n');
+    const done = await (await s.start({ object: 'film.mkv' })).result();
+    const version = versionFolder(etag);
+    const master = (await readText(s.store, DEST_BUCKET, done.hls!)) ?? '';
+    const subs = (text: string): string[] => text.split('\n').filter((l) => l.includes('TYPE=SUBTITLES')).map((l) => /LANGUAGE="([^"]+)"/.exec(l)?.[1] ?? '?');
+    expect(subs(master)).toEqual(['eng', 'fra', 'es']);
+    expect(master).toMatch(/LANGUAGE="fra",NAME="fra \(forced\)",DEFAULT=NO,AUTOSELECT=YES,FORCED=YES/);
+    expect(master).toMatch(/LANGUAGE="eng",[^\n]*DEFAULT=YES[^\n]*CHARACTERISTICS="public\.accessibility\.transcribes-spoken-dialog/);
+    const record = await readJson<JobRecord>(s.store, DEST_BUCKET, done.record);
+    expect(record?.subtitles?.map((t) => [t.id, t.from, t.cues])).toEqual([['text-eng', 'stream 2 (subrip)', 2], ['text-fra', 'stream 3 (ass)', 1], ['text-es', 'sidecar film.mkv.es.srt', 1]]);
+    expect(record?.subtitlesNotConverted).toEqual([
+      expect.objectContaining({ sourceIndex: 4, codec: 'hdmv_pgs_subtitle', language: 'deu', reason: expect.stringMatching(/bitmap/) as string }),
+      expect.objectContaining({ sidecar: 'film.mkv.de.srt', codec: 'srt', language: 'de', reason: expect.stringMatching(/no cues/) as string }),
+    ]);
+    // ffmpeg reads a subtitle playlist (segments of WebVTT) back to its cues.
+    const { stdout: fra } = await run('ffmpeg', ['-v', 'error', '-i', s.store.objectPath(DEST_BUCKET, `film.mkv/${version}/text-fra/playlist.m3u8`), '-f', 'webvtt', '-']);
+    expect(fra).toContain('Bonjour');
+
+    // A sidecar arriving after publishing: the starter's event path starts a captions run (once per upload).
+    const mediaBefore = await mtimeMs(s, `film.mkv/${version}/180p/seg_00001.m4s`);
+    const sidecarEtag = (await s.store.put(SOURCE_BUCKET, 'film.mkv.nl.sdh.vtt', 'WEBVTT\n\n00:00.400 --> 00:01.000\n[muziek] Hallo\n')).etag;
+    const event = { eventType: 'com.oraclecloud.objectstorage.createobject', cloudEventsVersion: '0.1', eventTime: '2026-01-01T00:00:00Z', eventID: 'late-1',
+      data: { resourceName: 'film.mkv.nl.sdh.vtt', additionalDetails: { bucketName: SOURCE_BUCKET, namespace: s.config.namespace, eTag: sidecarEtag } } };
+    const deps = { starter: createTemporalStarter(env.client, s.config), config: { ...s.config, destBucket: DEST_BUCKET, destPrefix: '', sourceBuckets: [SOURCE_BUCKET] } };
+    const started = await handleEvent(event, deps);
+    expect(started).toMatchObject({ outcome: 'started' });
+    const captioned = await env.client.workflow.getHandle<() => Promise<CaptionsResult>>((started as { workflowId: string }).workflowId).result();
+    expect(captioned).toMatchObject({ outcome: 'published', track: 'text-nl', text: ['text-eng', 'text-fra', 'text-es', 'text-nl'] });
+    expect(await handleEvent({ ...event, eventID: 'late-2' }, deps)).toMatchObject({ outcome: 'duplicate' });
+
+    const after = (await readText(s.store, DEST_BUCKET, done.hls!)) ?? '';
+    expect(subs(after)).toEqual(['eng', 'fra', 'es', 'nl']);
+    const mpd = (await readText(s.store, DEST_BUCKET, done.dash!)) ?? '';
+    expect(mpd).toMatch(/contentType="text" mimeType="text\/vtt" lang="nl">\s*<Label>nl \(SDH\)<\/Label>\s*<Role schemeIdUri="urn:mpeg:dash:role:2011" value="caption"\/>/);
+    expect((await readJson<JobRecord>(s.store, DEST_BUCKET, done.record))?.subtitles?.map((t) => t.id)).toEqual(['text-eng', 'text-fra', 'text-es', 'text-nl']);
+    // Masters only: no job ran again, no media was rewritten.
+    expect(counter.created.size).toBe(1);
+    expect(await mtimeMs(s, `film.mkv/${version}/180p/seg_00001.m4s`)).toBe(mediaBefore);
+    const { stdout: nl } = await run('ffmpeg', ['-v', 'error', '-i', s.store.objectPath(DEST_BUCKET, `film.mkv/${version}/text-nl/playlist.m3u8`), '-f', 'webvtt', '-']);
+    expect(nl).toContain('[muziek] Hallo');
   });
 });

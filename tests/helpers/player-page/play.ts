@@ -23,6 +23,10 @@ export interface PlaybackReport {
   audioLanguage: string;
   audioSwitchedTo: string;
   audioSegmentsAfterSwitch: number;
+  /** Text tracks as the player lists them (shaka: kind is its roles). */
+  textTracks: { language: string; forced: boolean; kind: string; name: string }[];
+  /** With `text`: segments of that text track fetched after choosing it. */
+  textSegments: number;
   /** MediaSource.isTypeSupported for every codec string the manifest announced. */
   codecsSupported: Record<string, boolean>;
   duration: number;
@@ -59,6 +63,8 @@ export interface PlayOptions {
   audio?: string;
   /** After the target: seek to just before each of these times and play across it (chunk joins). */
   seeks?: number[];
+  /** Show this text language once playing; the page finishes only after fetching it. */
+  text?: string;
   timeoutMs?: number;
 }
 
@@ -80,7 +86,10 @@ export async function play(browser: Browser, server: StaticServer, o: PlayOption
       },
     );
     const src = `${server.origin}/media/${o.manifest.split('/').map(encodeURIComponent).join('/')}`;
-    const query = new URLSearchParams({ engine: o.engine, src, target: String(o.targetSec ?? 1.5), top: o.top ? '1' : '0', ...(o.audio ? { audio: o.audio } : {}), ...(o.seeks ? { seeks: o.seeks.join(',') } : {}) });
+    const query = new URLSearchParams({
+      engine: o.engine, src, target: String(o.targetSec ?? 1.5), top: o.top ? '1' : '0',
+      ...(o.audio ? { audio: o.audio } : {}), ...(o.text ? { text: o.text } : {}), ...(o.seeks ? { seeks: o.seeks.join(',') } : {}),
+    });
     await page.goto(`${server.origin}/player/index.html?${query.toString()}`);
     const timeout = o.timeoutMs ?? 30_000;
     const finished = await page

@@ -16,6 +16,8 @@
   const seeks = (params.get('seeks') || '').split(',').filter(Boolean).map(Number);
   const SEEK_LEAD = 0.5;
   const SEEK_PAST = 0.5;
+  // text=<lang>: show that text track once playing, and finish only after one of its segments arrived.
+  const wantText = params.get('text') || '';
   const video = document.getElementById('video');
 
   const report = {
@@ -33,6 +35,10 @@
     /** audio=<lang>: the language the player said it switched to, and audio segments it fetched after. */
     audioSwitchedTo: '',
     audioSegmentsAfterSwitch: 0,
+    /** Text tracks as the player lists them: language, forced flag, kind or roles. */
+    textTracks: [],
+    /** text=<lang>: text segments (or whole WebVTT files) fetched for that track after choosing it. */
+    textSegments: 0,
     codecsSupported: {},
     duration: NaN,
     currentTime: 0,
@@ -89,7 +95,7 @@
   video.addEventListener('timeupdate', () => {
     report.currentTime = video.currentTime;
     if (seeking < 0) {
-      if (video.currentTime >= target && (!wantAudio || report.audioSegmentsAfterSwitch > 0)) nextSeek();
+      if (video.currentTime >= target && (!wantAudio || report.audioSegmentsAfterSwitch > 0) && (!wantText || report.textSegments > 0)) nextSeek();
       return;
     }
     const at = seeks[seeking];
@@ -101,7 +107,8 @@
   video.addEventListener('ended', () => {
     // A stream shorter than the target still proves playback if it reached its end.
     if (seeks.length > 0 && report.seeksDone.length < seeks.length) return finish(false, `ended before playing across ${seeks.slice(report.seeksDone.length).join(', ')}`);
-    if (video.currentTime > 0) finish(!wantAudio || report.audioSegmentsAfterSwitch > 0, wantAudio && !report.audioSegmentsAfterSwitch ? `ended before playing ${wantAudio}` : 'ended');
+    const missing = (wantAudio && !report.audioSegmentsAfterSwitch) ? `ended before playing ${wantAudio}` : (wantText && !report.textSegments) ? `ended before fetching text ${wantText}` : '';
+    if (video.currentTime > 0) finish(!missing, missing || 'ended');
   });
   const start = () => {
     video.muted = true;
@@ -143,6 +150,12 @@
       report.audioTracks = (data.audioTracks || []).length;
       report.audioLanguages = (data.audioTracks || []).map((t) => t.lang || '');
       currentAudio = () => (hls.audioTracks[hls.audioTrack] || {}).lang || '';
+      report.textTracks = (data.subtitleTracks || []).map((t) => ({ language: t.lang || '', forced: Boolean(t.forced), kind: (t.characteristics || '').includes('transcribes-spoken-dialog') ? 'caption' : 'subtitle', name: t.name || '' }));
+      if (wantText) {
+        const index = (data.subtitleTracks || []).findIndex((t) => t.lang === wantText);
+        if (index < 0) return fail(`no text track ${wantText} in ${report.textTracks.map((t) => t.language).join(',')}`);
+        video.addEventListener('playing', () => { hls.subtitleTrack = index; hls.subtitleDisplay = true; }, { once: true });
+      }
       for (const l of data.levels) {
         checkCodecs(l.videoCodec, 'video');
         checkCodecs(l.audioCodec, 'audio');
@@ -166,6 +179,7 @@
       report.audioSwitchedTo = (hls.audioTracks[data.id] || {}).lang || '';
     });
     hls.on(Hls.Events.FRAG_LOADED, (_event, data) => {
+      if (wantText && data.frag.type === 'subtitle' && (hls.subtitleTracks[data.frag.level] || {}).lang === wantText) report.textSegments++;
       // An audio fragment's level is its audio track: count those of the track switched to.
       if (wantAudio && data.frag.type === 'audio') {
         report.audioFragments = (report.audioFragments || []).concat(`${data.frag.level}:${data.frag.sn}`);
@@ -204,6 +218,14 @@
     const lang = (t) => (t && (t.originalLanguage || t.language)) || '';
     report.audioLanguages = player.getAudioTracks().map(lang);
     currentAudio = () => lang(player.getAudioTracks().find((t) => t.active));
+    report.textTracks = player.getTextTracks().map((t) => ({ language: lang(t), forced: Boolean(t.forced), kind: (t.roles || []).join(' ') || t.kind || '', name: t.label || '' }));
+    if (wantText) {
+      // A single-file WebVTT track is one SEGMENT request (of the text stream).
+      player.getNetworkingEngine().registerResponseFilter((type, _response, context) => {
+        const stream = context && context.stream;
+        if (type === shaka.net.NetworkingEngine.RequestType.SEGMENT && stream && stream.type === 'text' && lang(stream) === wantText) report.textSegments++;
+      });
+    }
     if (wantAudio) {
       // Count audio segments fetched for the track switched to (the request context names its stream).
       player.getNetworkingEngine().registerResponseFilter((type, _response, context) => {
@@ -224,6 +246,13 @@
       if (!report.audioLanguages.includes(wantAudio)) return fail(`no audio track ${wantAudio} in ${report.audioLanguages.join(',')}`);
       player.selectAudioTrack(player.getAudioTracks().find((t) => lang(t) === wantAudio));
       report.audioSwitchedTo = currentAudio();
+    }
+    if (wantText) {
+      const text = player.getTextTracks().find((t) => lang(t) === wantText);
+      if (!text) return fail(`no text track ${wantText} in ${report.textTracks.map((t) => t.language).join(',')}`);
+      // Shaka 5: choosing a text track shows it and streams it (4.x also needed setTextTrackVisibility).
+      player.selectTextTrack(text);
+      if (typeof player.setTextTrackVisibility === 'function') await player.setTextTrackVisibility(true);
     }
   }
 

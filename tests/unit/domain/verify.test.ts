@@ -47,6 +47,17 @@ const check = (over: Partial<VerifyInput> = {}): { code: string; message: string
 const codes = (over: Partial<VerifyInput> = {}): string[] => check(over).map((p) => p.code);
 
 describe('verifyOutputs', () => {
+  it('names a missing WebVTT segment of a text track the job converted', () => {
+    const f = files();
+    const folder = `${VERSION}/text-eng/`;
+    f[0]!.subtitles = [{ id: 'text-eng', codec: 'subrip', name: 'eng', language: 'eng', playlist: `${folder}playlist.m3u8`, file: `${folder}subtitles.vtt`,
+      segments: [{ uri: `${folder}seg_00001.vtt`, durationSec: 4 }, { uri: `${folder}seg_00002.vtt`, durationSec: 4 }], durationSec: 8, cues: 2 }];
+    const listing = [...listingOf(f), ...[`${folder}playlist.m3u8`, `${folder}subtitles.vtt`, `${folder}seg_00001.vtt`].map((name) => ({ name, size: 50, etag: name }))];
+    expect(verifyOutputs({ plan: plan(), files: f, listing, probeDurationSec: 10.5 })).toEqual([
+      { code: 'missing-object', message: `text track text-eng ${folder}seg_00002.vtt is missing`, object: `${folder}seg_00002.vtt` },
+    ]);
+  });
+
   it('finds nothing wrong with complete outputs, including what their playlists reference', () => {
     const f = files();
     const playlists = Object.fromEntries(f[0]!.renditions.map((r) => [r.playlist, renderMediaPlaylist(r, 'cmaf')]));

@@ -72,6 +72,21 @@ describe('handleEvent', () => {
     expect(fromReconciler).toEqual(fromEvent);
   });
 
+  it('a sidecar upload starts its captions run (never a transcode), with the id of that upload', async () => {
+    const e = event('etag-s') as { data: { resourceName: string; resourceId?: string } };
+    e.data.resourceName = 'uploads/Holiday clip (final).mp4.en.srt';
+    delete e.data.resourceId;
+    const calls: [string, unknown][] = [];
+    starter.startCaptions = (workflowId, request) => {
+      calls.push([workflowId, request]);
+      return Promise.resolve({ runId: 'cap-1', started: calls.length === 1 });
+    };
+    expect(await handle(e)).toMatchObject({ outcome: 'started', runId: 'cap-1', workflowId: expect.stringMatching(/^captions\/axexamplens\/media-in\/uploads\/Holiday clip \(final\)\.mp4\.en\.srt@/) as string });
+    expect(await handle(e)).toMatchObject({ outcome: 'duplicate' });
+    expect(calls[0]?.[1]).toEqual({ sidecar: { namespace: 'axexamplens', bucket: 'media-in', object: 'uploads/Holiday clip (final).mp4.en.srt', etag: 'etag-s' }, dest: { bucket: 'media-out', prefix: 'streams/' } });
+    expect(starter.announced).toEqual([]);
+  });
+
   it('throws InvalidEventError for malformed events', async () => {
     await expect(handle({ eventType: 'com.oraclecloud.objectstorage.createobject' })).rejects.toBeInstanceOf(InvalidEventError);
     await expect(handle('not json')).rejects.toThrow(/not valid JSON/);

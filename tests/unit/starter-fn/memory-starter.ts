@@ -27,6 +27,8 @@ export class MemoryStarter implements WorkflowStarter {
   calls = { describe: 0, announce: 0 };
   /** Replaces the model's answer (the handler's own tests script the run's answers). */
   answer?: (a: Announced) => Omit<UploadAnswer, 'token'>;
+  /** Captions runs (sidecar uploads): absent unless a test scripts them. */
+  startCaptions?: WorkflowStarter['startCaptions'];
   private next = 1;
 
   latest(workflowId: string): MemoryRun | undefined {
