@@ -13,6 +13,11 @@ export type {
   PictureSpec,
   ChunkRange,
   DestRef,
+  DownloadFile,
+  DownloadsPlan,
+  LoudnessMeasure,
+  LoudnessSpec,
+  RenditionLoudness,
   JobSpec,
   Parallelism,
   Plan,
@@ -29,7 +34,7 @@ export type {
   VideoRendition,
 } from './contract.js';
 export { EXIT } from './contract.js';
-import type { DestRef, InterlaceCheck, PictureSpec, PresetName, SegmentFormat, SourceRef, StreamFormat } from './contract.js';
+import type { DestRef, DownloadFile, DownloadsPlan, InterlaceCheck, LoudnessSpec, PictureSpec, PresetName, RenditionLoudness, SegmentFormat, SourceRef, StreamFormat } from './contract.js';
 
 // ---- probe -------------------------------------------------------------------------------------
 
@@ -119,6 +124,10 @@ export interface JobRecord {
     jobs: { id: string; videoIds: string[]; audio: boolean; attempts: number }[];
     /** Deinterlacing done, and the evidence for it. */
     picture?: PictureSpec;
+    /** Loudness measured (and normalised) to this target. */
+    loudness?: LoudnessSpec;
+    /** Which rung the MP4 download carries and why a download was skipped. */
+    downloads?: DownloadsPlan;
   };
   renditions?: {
     id: string;
@@ -130,7 +139,11 @@ export interface JobRecord {
     peakBitrate: number;
     segments: number;
     durationSec: number;
+    /** Audio: measured loudness of the source track and of the output, and the normalisation done. */
+    loudness?: RenditionLoudness;
   }[];
+  /** MP4 and M4A downloads, names relative to the destination bucket. */
+  downloads?: DownloadFile[];
   /** Names relative to the destination bucket. */
   outputs?: { hls?: string; dash?: string; thumbnail?: string };
   timings: { startedAt: string; finishedAt: string; totalSec: number; stages: Record<string, number> };

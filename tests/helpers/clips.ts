@@ -23,7 +23,7 @@ export type ClipKind =
   | 'vfr';
 
 /** Sources of the catalogue features (issue 12), kept apart from the shapes every suite runs through. */
-export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts' | 'hdr10' | 'hlg' | 'two-languages';
+export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts' | 'hdr10' | 'hlg' | 'two-languages' | 'loud';
 
 /** The SDR picture the HDR clips are made from: what a tone-mapped output is compared with. */
 export const sdrReference = (o: Required<ClipOptions>): string => `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}:duration=${o.seconds}`;
@@ -106,6 +106,9 @@ function recipe(kind: ClipKind | FeatureClipKind, o: Required<ClipOptions>): { e
           '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-metadata:s:a:0', 'language=eng', '-metadata:s:a:0', 'title=English',
           '-metadata:s:a:1', 'language=fra', '-disposition:a:0', 'default', '-disposition:a:1', '0'],
       };
+    case 'loud':
+      // Mastered hot, as web video often is: a stereo tone at about -16 LUFS integrated (peak about -15 dBTP).
+      return { ext: 'mp4', args: [...video(w, h, fps, s), '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${s},aformat=channel_layouts=stereo,volume=5.8dB`, ...x264, ...aac, '-shortest'] };
     case 'hdr10':
       return { ext: 'mp4', args: hdr(o, 'smpte2084') };
     case 'hlg':
