@@ -51,6 +51,14 @@ const settingsSchema = z.object({
   segmentFormat: segmentFormatSchema.default('cmaf'),
   /** Source audio tracks kept: `all`, `first` (the source's default track) or languages (`eng,fra`). */
   audioTracks: z.string().transform((v) => (v === 'all' || v === 'first' ? v : v.split(',').map((x) => x.trim()).filter(Boolean))).pipe(audioSelectionSchema).default('all'),
+  /** The MP4 download's rung: `top`, a rung id (`720p`; a smaller source: the highest rung below it) or `off` (no MP4 nor M4A). */
+  downloads: z.string().regex(/^[A-Za-z0-9_-]{1,23}$/, 'must be top, off or a rung id such as 720p').default('top'),
+  /** EBU R128 loudness of every audio rendition: `measure` (source and output, in job.json), `normalize` (also two-pass loudnorm), `off`. */
+  loudness: z.object({
+    mode: z.enum(['off', 'measure', 'normalize']).default('measure'),
+    targetLufs: z.coerce.number().min(-70).max(-5).default(-23),
+    truePeakDbtp: z.coerce.number().min(-9).max(0).default(-1),
+  }),
   limits: z.object({
     maxBytes: z.coerce.number().int().positive().default(50 * 1024 ** 3),
     maxDurationSec: z.coerce.number().positive().default(6 * 3600),
@@ -148,6 +156,10 @@ export const ENV_NAMES = {
   parallelism: 'OCI_TRANSCODE_PARALLELISM',
   segmentFormat: 'OCI_TRANSCODE_SEGMENT_FORMAT',
   audioTracks: 'OCI_TRANSCODE_AUDIO_TRACKS',
+  downloads: 'OCI_TRANSCODE_DOWNLOADS',
+  'loudness.mode': 'OCI_TRANSCODE_LOUDNESS',
+  'loudness.targetLufs': 'OCI_TRANSCODE_LOUDNESS_TARGET',
+  'loudness.truePeakDbtp': 'OCI_TRANSCODE_LOUDNESS_TRUE_PEAK',
   'limits.maxBytes': 'OCI_TRANSCODE_MAX_BYTES',
   'limits.maxDurationSec': 'OCI_TRANSCODE_MAX_DURATION_SEC',
   'limits.maxWidth': 'OCI_TRANSCODE_MAX_WIDTH',
@@ -193,7 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (leaf === undefined) raw[head] = value;
     else raw[head] = { ...(raw[head] as Record<string, unknown> | undefined), [leaf]: value };
   }
-  for (const section of ['limits', 'job', 'dev', 'reconcile', 'notify', 'api', 'chunking']) raw[section] ??= {};
+  for (const section of ['limits', 'job', 'dev', 'reconcile', 'notify', 'api', 'chunking', 'loudness']) raw[section] ??= {};
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {

@@ -1,5 +1,5 @@
 // job.json: the record of the last run of a source, beside its stream.
-import type { DestRef, JobRecord, Plan, RenditionMeta, SourceRef, TextOutput, TextSkipped } from '../domain/types.js';
+import type { DestRef, DownloadFile, JobRecord, Plan, RenditionMeta, SourceRef, TextOutput, TextSkipped } from '../domain/types.js';
 import { planAudioRenditions } from '../domain/ladder.js';
 import type { RunFacts } from './types.js';
 
@@ -14,6 +14,8 @@ export function planSummary(plan: Plan, attempts: Record<string, number>): NonNu
     jobs: plan.jobs.map(({ id, videoIds, audio }) => ({ id, videoIds, audio, attempts: attempts[id] ?? 0 })),
   };
   if (plan.picture) summary.picture = plan.picture;
+  if (plan.loudness) summary.loudness = plan.loudness;
+  if (plan.downloads) summary.downloads = plan.downloads;
   const tracks = planAudioRenditions(plan);
   if (tracks.length > 1 || tracks[0]?.language) {
     summary.audioTracks = tracks.map((a) => ({ id: a.id, channels: a.channels, ...(a.language ? { language: a.language } : {}), ...(a.name ? { name: a.name } : {}), ...(a.role ? { role: a.role } : {}) }));
@@ -35,6 +37,7 @@ export function renditionsSummary(renditions: RenditionMeta[]): NonNullable<JobR
     };
     if (r.width !== undefined) row.width = r.width;
     if (r.height !== undefined) row.height = r.height;
+    if (r.loudness) row.loudness = r.loudness;
     return row;
   });
 }
@@ -60,6 +63,8 @@ export function jobRecord(args: {
   plan?: Plan | undefined;
   renditions?: RenditionMeta[];
   outputs?: JobRecord['outputs'];
+  /** Bucket-relative names. */
+  downloads?: DownloadFile[];
   error?: string | undefined;
   text?: TextOutput[];
   textSkipped?: TextSkipped[];
@@ -80,5 +85,6 @@ export function jobRecord(args: {
   const notConverted = [...(plan?.subtitlesSkipped ?? []), ...(args.textSkipped ?? [])];
   if (notConverted.length > 0) record.subtitlesNotConverted = notConverted;
   if (args.outputs) record.outputs = args.outputs;
+  if (args.downloads?.length) record.downloads = args.downloads;
   return record;
 }

@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { DASH_MANIFEST, defaultDest, JOB_RECORD, MASTER_PLAYLIST, MAX_OBJECT_NAME_BYTES, streamPrefix, utf8Bytes } from '../domain/layout.js';
-import type { JobRecord, RenditionMeta, RenditionsFile } from '../domain/types.js';
+import type { DownloadFile, JobRecord, RenditionMeta, RenditionsFile } from '../domain/types.js';
 import type { ObjectStore } from '../ports.js';
 import { publishStream, readRenditionsFiles, RenditionsMissingError } from '../publish/publish.js';
 import { deletePrefix, listAll, putJson, readJson, readText } from '../store-io.js';
@@ -52,7 +52,10 @@ export function createPublishActivities(deps: ActivityDeps) {
     }
     const published = await publishStream({
       store, dest, sourceObject: source.object, plan, files,
-      record: (outputs, renditions, text) => jobRecord({ outcome: input.preview ? 'preview' : 'succeeded', source, dest, facts: input.facts, plan, renditions, outputs, text, textSkipped: files.flatMap((f) => f.subtitlesSkipped ?? []) }),
+      record: (outputs, renditions, text) => jobRecord({
+        outcome: input.preview ? 'preview' : 'succeeded', source, dest, facts: input.facts, plan, renditions, outputs, text,
+        textSkipped: files.flatMap((f) => f.subtitlesSkipped ?? []), downloads: publishedDownloads(streamPrefix(dest, source.object), files),
+      }),
     });
     log.info(input.preview ? 'published the preview' : 'published', { stage: 'publishing', written: published.written });
     return {
@@ -142,4 +145,9 @@ function notificationDetails(prefix: string, files: RenditionsFile[], renditions
   if (thumbnails?.jpeg) details.poster = prefix + thumbnails.jpeg;
   if (thumbnails?.storyboard) details.storyboard = { vtt: prefix + thumbnails.storyboard.vtt, image: prefix + thumbnails.storyboard.image };
   return details;
+}
+
+/** The downloads the jobs made, named from the bucket like the other outputs in job.json. */
+export function publishedDownloads(prefix: string, files: RenditionsFile[]): DownloadFile[] {
+  return files.flatMap((f) => f.downloads ?? []).map((d) => ({ ...d, name: prefix + d.name }));
 }

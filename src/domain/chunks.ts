@@ -3,6 +3,7 @@
 // job encodes the audio continuously (no priming gap at any join) and cuts the thumbnails. Segments are
 // numbered and timed globally, so publishing only lists every chunk's segments in order (domain/stitch.ts).
 // Pure and deterministic: the workflow runs it (after planLadder) and its result is part of the history.
+import { planDownloads } from './downloads.js';
 import type { ChunkRange, JobSpec, Plan } from './types.js';
 
 export interface ChunkingOptions {
@@ -60,7 +61,10 @@ export function chunkPlan(plan: Plan, options: ChunkingOptions): Plan {
     chunks.push({ id: `c${String(index + 1).padStart(Math.max(3, width), '0')}`, videoIds, audio: false, thumbnails: false, chunk });
   }
   // The audio job first: it is the longest single job (the whole timeline), so it must not wait for a slot.
-  return { ...plan, jobs: [{ id: 'audio', videoIds: [], audio: true, thumbnails: true }, ...chunks] };
+  const jobs: JobSpec[] = [{ id: 'audio', videoIds: [], audio: true, thumbnails: true }, ...chunks];
+  // The downloads follow the jobs: the M4A moves to the audio job, the MP4 has no job left to make it.
+  const downloads = plan.downloads ? planDownloads({ ...plan, jobs }, plan.downloads.videoId ?? 'top') : undefined;
+  return { ...plan, jobs, ...(downloads ? { downloads } : {}) };
 }
 
 /**

@@ -169,6 +169,26 @@ export const pictureSchema = z.object({
   }).optional(),
 });
 
+/** EBU R128 loudness (domain/loudness.ts): `measure` records it, `normalize` also applies two-pass loudnorm (linear). */
+export const loudnessSpecSchema = z.object({
+  mode: z.enum(['measure', 'normalize']),
+  /** Integrated loudness target in LUFS, and the true-peak ceiling in dBTP (loudnorm's own ranges). */
+  targetLufs: z.number().min(-70).max(-5),
+  truePeakDbtp: z.number().min(-9).max(0),
+});
+
+/**
+ * The downloads of a plan (domain/downloads.ts): an MP4 of rung `videoId` with the main audio, remuxed by
+ * `mp4Job` (the job that encodes both), and an M4A of the main audio, remuxed by `m4aJob`; `skipped` says
+ * why one of them is not made.
+ */
+export const downloadsPlanSchema = z.object({
+  videoId: id.optional(),
+  mp4Job: id.optional(),
+  m4aJob: id.optional(),
+  skipped: z.array(z.string().min(1)).optional(),
+});
+
 /**
  * A time-split chunk (domain/chunks.ts): frames [startFrame, startFrame + frames) of the output timeline
  * (the last chunk: to the end of the source), written as segments firstSegment+1... with global timing.
@@ -217,6 +237,10 @@ export const planSchema = z
     /** Text tracks to convert to WebVTT, by the job that carries audio (else the first job); and those left out. */
     subtitles: z.array(textTrackSchema).optional(),
     subtitlesSkipped: z.array(textSkippedSchema).optional(),
+    /** Loudness measured (and normalised) by the job that encodes audio; absent: not measured. */
+    loudness: loudnessSpecSchema.optional(),
+    /** MP4 and M4A downloads remuxed from the CMAF outputs; absent: none. */
+    downloads: downloadsPlanSchema.optional(),
     /** Folder under the stream prefix that holds this version's media (see domain/layout). */
     version: id,
     jobs: z.array(jobSpecSchema).min(1),
@@ -234,6 +258,8 @@ export type AudioRole = z.infer<typeof audioRoleSchema>;
 export type ChunkRange = z.infer<typeof chunkRangeSchema>;
 export type TextTrack = z.infer<typeof textTrackSchema>;
 export type TextSkipped = z.infer<typeof textSkippedSchema>;
+export type LoudnessSpec = z.infer<typeof loudnessSpecSchema>;
+export type DownloadsPlan = z.infer<typeof downloadsPlanSchema>;
 export type Plan = z.infer<typeof planSchema>;
 
 // ---- what a job writes: renditions.json ----------------------------------------------------------
@@ -246,6 +272,33 @@ export const segmentSchema = z.object({
   /** Start and duration in the rendition's timescale, exact from the muxer. */
   start: z.number().int().min(0),
   duration: z.number().int().positive(),
+});
+
+/** One loudness measurement (loudnorm's first pass): integrated LUFS (null: silent, below the gate), true peak dBTP, range LU. */
+export const loudnessMeasureSchema = z.object({
+  integratedLufs: z.number().nullable(),
+  truePeakDbtp: z.number().nullable(),
+  rangeLu: z.number().nullable(),
+});
+
+/** An audio rendition's loudness: the source track (as downmixed to the rendition's channels) and the encoded output. */
+export const renditionLoudnessSchema = z.object({
+  source: loudnessMeasureSchema,
+  output: loudnessMeasureSchema,
+  /** Present when normalised: the target and loudnorm's mode (dynamic when a linear gain would break the true peak). */
+  normalized: z.object({ targetLufs: z.number(), truePeakDbtp: z.number(), mode: z.enum(['linear', 'dynamic']) }).optional(),
+  /** Why a normalize plan left this track as it was (e.g. silent). */
+  note: z.string().optional(),
+});
+
+/** A download remuxed from the CMAF outputs (no second encode), stream-relative name. */
+export const downloadFileSchema = z.object({
+  kind: z.enum(['mp4', 'm4a']),
+  name: z.string().min(1),
+  bytes: z.number().int().positive(),
+  durationSec: z.number().positive(),
+  videoId: id.optional(),
+  audioId: id,
 });
 
 export const renditionMetaSchema = z.object({
@@ -273,6 +326,8 @@ export const renditionMetaSchema = z.object({
   initSegment: z.string().min(1).optional(),
   /** SHA-256 (hex) of the init segment a chunk job wrote: every chunk's must be the same (domain/stitch.ts). */
   initSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** Audio renditions of a plan with `loudness`: measured source and output, and the normalisation done. */
+  loudness: renditionLoudnessSchema.optional(),
   timescale: z.number().int().positive(),
   segments: z.array(segmentSchema),
   durationSec: z.number().positive(),
@@ -310,12 +365,17 @@ export const renditionsFileSchema = z.object({
   /** WebVTT text tracks this job converted, and the ones it could not. */
   subtitles: z.array(textOutputSchema).optional(),
   subtitlesSkipped: z.array(textSkippedSchema).optional(),
+  /** Downloads this job remuxed (plan.downloads names the job). */
+  downloads: z.array(downloadFileSchema).optional(),
 });
 
 export type SegmentInfo = z.infer<typeof segmentSchema>;
 export type RenditionMeta = z.infer<typeof renditionMetaSchema>;
 export type ThumbnailSet = z.infer<typeof thumbnailSetSchema>;
 export type RenditionsFile = z.infer<typeof renditionsFileSchema>;
+export type LoudnessMeasure = z.infer<typeof loudnessMeasureSchema>;
+export type RenditionLoudness = z.infer<typeof renditionLoudnessSchema>;
+export type DownloadFile = z.infer<typeof downloadFileSchema>;
 
 // ---- the transcoder's stdout and exit codes --------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // Source probe + preset -> Plan: which renditions to encode, how, and in which jobs.
 // Pure and deterministic: the workflow runs it too (no Node built-ins, no clock, no randomness).
 import { versionFolder } from './layout.js';
+import { planDownloads, type DownloadChoice } from './downloads.js';
 import { planPicture } from './picture.js';
 import { planSubtitles } from './subtitles.js';
 import type {
@@ -8,6 +9,7 @@ import type {
   AudioRendition,
   AudioSelection,
   JobSpec,
+  LoudnessSpec,
   Parallelism,
   Plan,
   PresetName,
@@ -31,6 +33,10 @@ export interface PlanOptions {
   etag?: string;
   /** Which source audio tracks to keep (default all; the seed preset keeps one, as the original did). */
   audioTracks?: AudioSelection;
+  /** Loudness measured, or measured and normalised, by the audio job (default: neither). */
+  loudness?: LoudnessSpec;
+  /** The MP4 download's rung (`top`, a rung id) or `off` (the default: no downloads). */
+  downloads?: DownloadChoice;
 }
 
 interface Rung {
@@ -252,6 +258,8 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
   const gopFrames = video.length === 0 ? 0 : preset === 'seed' ? 48 : Math.max(1, Math.round(GOP_SECONDS * fps));
   // Default segments are whole GOPs (4 s at 30 fps, 4.004 s at 29.97), so every cut lands on a keyframe.
   const segmentSeconds = preset === 'seed' ? 5 : video.length === 0 ? GOP_SECONDS * GOPS_PER_SEGMENT : (GOPS_PER_SEGMENT * gopFrames) / fps;
+  const jobs = planJobs(options.parallelism ?? 'single', video, audio !== undefined);
+  const downloads = planDownloads({ video, audio, jobs, segmentFormat }, options.downloads ?? 'off');
   return {
     preset,
     formats,
@@ -267,6 +275,8 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
     ...(picture && video.length > 0 ? { picture } : {}),
     ...planSubtitles(probe, segmentFormat),
     version: versionFolder(options.etag),
-    jobs: planJobs(options.parallelism ?? 'single', video, audio !== undefined),
+    ...(audio && options.loudness ? { loudness: options.loudness } : {}),
+    ...(downloads ? { downloads } : {}),
+    jobs,
   };
 }

@@ -63,6 +63,8 @@ export const storyboardVtt = (version: string): string => `${version}/storyboard
 export const planFile = (version: string): string => `${version}/plan.json`;
 /** Text tracks added after publishing (a sidecar uploaded later, workflows/captions.ts), one file each. */
 export const captionsFolder = (version: string): string => `${version}/captions/`;
+/** Downloads (an MP4 of one rung with the main audio, an M4A of the main audio), immutable like the segments. */
+export const downloadFile = (version: string, renditionId: string, ext: 'mp4' | 'm4a'): string => `${version}/download/${renditionId}.${ext}`;
 
 /** Everything one source produces, for cleanup and for the starter's own-output check. */
 export function outputsOf(dest: DestRef, source: Pick<SourceRef, 'object'>): { streamPrefix: string; thumbnail: string } {
@@ -96,6 +98,7 @@ export function outputNameProblem(dest: DestRef, object: string): string | undef
 const CONTENT_TYPES: Record<string, string> = {
   m4s: 'video/iso.segment',
   mp4: 'video/mp4',
+  m4a: 'audio/mp4',
   ts: 'video/mp2t',
   m3u8: 'application/vnd.apple.mpegurl',
   mpd: 'application/dash+xml',

@@ -13,6 +13,11 @@ export type {
   PictureSpec,
   ChunkRange,
   DestRef,
+  DownloadFile,
+  DownloadsPlan,
+  LoudnessMeasure,
+  LoudnessSpec,
+  RenditionLoudness,
   JobSpec,
   Parallelism,
   Plan,
@@ -32,7 +37,7 @@ export type {
   VideoRendition,
 } from './contract.js';
 export { EXIT } from './contract.js';
-import type { DestRef, InterlaceCheck, PictureSpec, PresetName, SegmentFormat, SourceRef, StreamFormat, TextSkipped } from './contract.js';
+import type { DestRef, DownloadFile, DownloadsPlan, InterlaceCheck, LoudnessSpec, PictureSpec, PresetName, RenditionLoudness, SegmentFormat, SourceRef, StreamFormat, TextSkipped } from './contract.js';
 
 // ---- probe -------------------------------------------------------------------------------------
 
@@ -150,6 +155,10 @@ export interface JobRecord {
     jobs: { id: string; videoIds: string[]; audio: boolean; attempts: number }[];
     /** Deinterlacing done, and the evidence for it. */
     picture?: PictureSpec;
+    /** Loudness measured (and normalised) to this target. */
+    loudness?: LoudnessSpec;
+    /** Which rung the MP4 download carries and why a download was skipped. */
+    downloads?: DownloadsPlan;
   };
   renditions?: {
     id: string;
@@ -161,10 +170,14 @@ export interface JobRecord {
     peakBitrate: number;
     segments: number;
     durationSec: number;
+    /** Audio: measured loudness of the source track and of the output, and the normalisation done. */
+    loudness?: RenditionLoudness;
   }[];
   /** WebVTT text tracks in the masters (embedded and sidecar), and subtitle streams not converted (bitmap PGS/DVB...). */
   subtitles?: { id: string; language?: string; name: string; forced?: boolean; sdh?: boolean; from: string; cues: number }[];
   subtitlesNotConverted?: TextSkipped[];
+  /** MP4 and M4A downloads, names relative to the destination bucket. */
+  downloads?: DownloadFile[];
   /** Names relative to the destination bucket. */
   outputs?: { hls?: string; dash?: string; thumbnail?: string };
   timings: {

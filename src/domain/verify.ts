@@ -97,6 +97,12 @@ export function verifyOutputs(input: VerifyInput): Problem[] {
     }
     // Text tracks the job converted: what their playlist, segments and whole file name must all be there.
     for (const text of file.subtitles ?? []) for (const n of [text.playlist, text.file, ...text.segments.map((s) => s.uri)]) present(n, `text track ${text.id}`);
+    // Downloads: the job the plan names made each one, and each is stored at the size it wrote.
+    for (const d of file.downloads ?? []) present(d.name, `${d.kind} download`, d.bytes);
+    for (const kind of ['m4a', 'mp4'] as const) {
+      const owed = (kind === 'm4a' ? plan.downloads?.m4aJob : plan.downloads?.mp4Job) === job.id;
+      if (owed && !file.downloads?.some((d) => d.kind === kind)) add('missing-download', `job ${job.id} was planned to write the ${kind} download and wrote none`, name);
+    }
   }
   for (const file of files) {
     if (!plan.jobs.some((j) => j.id === file.jobId)) add('unexpected-job', `renditions.json of job ${file.jobId}, which is not in the plan`);

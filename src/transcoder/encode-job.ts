@@ -16,6 +16,8 @@ import { checkChunkInits, chunkEncode, hashInits } from './chunk-job.js';
 import { BadInputError } from './errors.js';
 import { runEncode, ToolError, variantDir, type EncodeProgress, type EncodeSpec } from './ffmpeg.js';
 import { collectVariant, type OutputFile } from './outputs.js';
+import { addJobExtras } from './job-extras.js';
+import { encodeFilter, measureSource } from './loudness.js';
 import { SegmentUploader, type SegmentFact, type SegmentUploaderOptions } from './segment-uploader.js';
 import { posterFrame, posterSize, storyboardLayout, storyboardVttText } from './thumbnails.js';
 import { subtitleJobId } from '../domain/subtitles.js';
@@ -93,13 +95,21 @@ export async function encodeJob(
     }),
   ];
 
+  // Loudness: the first pass reads the source before the encode, which applies the second (loudness.ts).
+  const loudness = plan.loudness && audio.length > 0 ? await measureSource(input.path, audio.map((a) => ({ id: a.id, stream: a.stream, channels: a.channels })), plan.loudness, signal) : undefined;
+  const filters = new Map<string, string>();
+  for (const a of audio) {
+    const filter = plan.loudness && loudness instanceof Map ? encodeFilter(loudness.get(a.id), plan.loudness, a.channels) : undefined;
+    if (filter) filters.set(a.id, filter);
+  }
+
   const chunk = job.chunk;
   const spec: EncodeSpec = {
     input: input.path,
     // The thumbnails-only graph of a time-split run's audio job reads the video too.
     ...(probe.video && (video.length || thumbs) ? { videoStream: probe.video.index } : {}),
     ...(chunk ? chunkEncode(chunk, plan.fps) : {}),
-    ...(audio.length > 0 ? { audio: audio.map((a) => ({ stream: a.stream, bitrate: a.bitrate, channels: a.channels, sampleRate: a.sampleRate, ...(a.language ? { language: a.language } : {}) })) } : {}),
+    ...(audio.length > 0 ? { audio: audio.map((a) => ({ stream: a.stream, bitrate: a.bitrate, channels: a.channels, sampleRate: a.sampleRate, ...(a.language ? { language: a.language } : {}), ...(filters.has(a.id) ? { filter: filters.get(a.id) } : {}) })) } : {}),
     ...(plan.picture?.deinterlace ? { deinterlace: { fieldOrder: plan.picture.deinterlace.fieldOrder } } : {}),
     ...(plan.picture?.toneMap ? { toneMap: { from: plan.picture.toneMap.from, primaries: plan.picture.toneMap.primaries, matrix: plan.picture.toneMap.matrix } } : {}),
     fps: plan.fps,
@@ -128,7 +138,9 @@ export async function encodeJob(
     const text = plan.subtitles?.length && job.id === subtitleJobId(plan)
       ? await convertTextTracks({ input: input.path, plan, dir, sidecars: input.sidecars ?? new Map(), log: (line) => input.uploads.log(line) })
       : undefined;
-    const outputs = await collectOutputs({ plan, job, dir, variants, thumbs, facts, keptSegment: (d) => uploader.keptSegment(d), text });
+    const collected = await collectOutputs({ plan, job, dir, variants, thumbs, facts, keptSegment: (d) => uploader.keptSegment(d), text });
+    const at = { store: input.uploads.store, bucket: input.uploads.bucket, prefix: input.uploads.prefix };
+    const outputs = await addJobExtras(collected, { plan, job, dir, at, ...(loudness ? { source: loudness } : {}), normalized: new Set(filters.keys()), ...(signal ? { signal } : {}) });
     if (chunk) await checkChunkInits(outputs, input.uploads);
     return { ...outputs, uploaded: [...uploader.uploaded], peakScratchBytes: uploader.peakScratchBytes };
   } catch (error) {

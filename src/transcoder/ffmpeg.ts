@@ -34,7 +34,7 @@ export interface EncodeSpec {
   toneMap?: { from: 'pq' | 'hlg'; primaries: string; matrix: string };
   video: Pick<VideoRendition, 'width' | 'height' | 'bitrate' | 'maxrate' | 'bufsize' | 'profile' | 'level'>[];
   /** Audio renditions, each from its own source stream (absolute index), after the videos in variant order. */
-  audio?: { stream: number; bitrate: number; channels: number; sampleRate: number; language?: string }[];
+  audio?: { stream: number; bitrate: number; channels: number; sampleRate: number; language?: string; filter?: string }[];
   /** Variant i (videos in order, then audio) lands in variantDir(outDir, i). */
   outDir: string;
   thumbnails?: {
@@ -142,6 +142,8 @@ function streamOptions(spec: EncodeSpec): string[] {
     if (spec.toneMap) opts.push('-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv');
   }
   (spec.audio ?? []).forEach((a, i) => {
+    // A track's own filter (loudness normalisation) runs on it alone, beside the video's complex graph.
+    if (a.filter) opts.push(`-filter:a:${i}`, a.filter);
     opts.push('-map', `0:${a.stream}`, `-c:a:${i}`, 'aac', `-b:a:${i}`, String(a.bitrate), `-ac:a:${i}`, String(a.channels), `-ar:a:${i}`, String(a.sampleRate),
       // In the init segment too (mdhd), for players that read it there; -map_metadata -1 drops the source's.
       ...(a.language ? [`-metadata:s:a:${i}`, `language=${a.language}`] : []));

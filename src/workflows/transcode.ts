@@ -52,6 +52,9 @@ function plan(request: TranscodeRequest, inspected: InspectResult): Plan {
       segmentFormat: settings.segmentFormat,
       parallelism: settings.parallelism,
       ...(settings.audioTracks ? { audioTracks: settings.audioTracks } : {}),
+      // Runs recorded before downloads and loudness existed carry neither setting and plan as before.
+      ...(settings.downloads ? { downloads: settings.downloads } : {}),
+      ...(settings.loudness ? { loudness: settings.loudness } : {}),
       etag: inspected.etag,
     });
     // Long sources are split in time (runs recorded before chunking existed have no such setting), and

@@ -10,6 +10,8 @@ import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
 import { DASH_MANIFEST, MASTER_PLAYLIST, streamPrefix } from '../../src/domain/layout.js';
+import { planLadder } from '../../src/domain/ladder.js';
+import { probeSource } from '../../src/media/probe.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { makeClip, type ClipKind, type ClipOptions } from '../helpers/clips.js';
 import { play, startPlayerServer, type Engine } from '../helpers/player-page/play.js';
@@ -219,6 +221,38 @@ describe.each(CLIPS)('$kind', ({ kind, options }) => {
       expect(avc, `${p.path} CODECS ${codecsOf(p)}`).toEqual({ profileIdc: checks.H264_PROFILE_IDC[v?.profile ?? ''], levelIdc: v?.level });
     }
   });
+});
+
+// Issue 12: the MP4 download (remuxed from the CMAF outputs, faststart) plays in Chromium's own <video>, no MSE.
+describe('MP4 download', () => {
+  it('plays in Chromium\'s own <video> element, at the source duration and size', async () => {
+    const source = join(tmp, 'src', 'download.mp4');
+    await copyFile(await makeClip('landscape', { seconds: 2, width: 320, height: 180 }), source);
+    const plan = planLadder(await probeSource(source), { downloads: 'top' });
+    await run('node', [...TRANSCODER, '--source', source, '--dest', dest, '--plan', JSON.stringify(plan)], { cwd: REPO, timeout: 60_000 });
+    const page = await browser.newPage();
+    try {
+      const url = `${server.origin}/media/download.mp4/${plan.version}/download/180p.mp4`;
+      // A string, not a function: the tests are compiled without the DOM's types.
+      const r = await page.evaluate<{ currentTime: number; duration: number; width: number; height: number }>(`(async () => {
+        const v = document.createElement('video');
+        v.muted = true;
+        v.src = ${JSON.stringify(url)};
+        document.body.append(v);
+        await v.play();
+        await new Promise((done, fail) => {
+          v.addEventListener('error', () => fail(new Error('media error ' + (v.error && v.error.code))));
+          v.addEventListener('timeupdate', () => v.currentTime >= 1 && done());
+        });
+        return { currentTime: v.currentTime, duration: v.duration, width: v.videoWidth, height: v.videoHeight };
+      })()`);
+      expect(r.currentTime).toBeGreaterThanOrEqual(1);
+      expect(Math.abs(r.duration - 2)).toBeLessThanOrEqual(DURATION_TOLERANCE_SEC);
+      expect([r.width, r.height]).toEqual([320, 180]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
 });
 
 // Negative control: the same checks on a sabotaged copy must fail, or the suite proves nothing.

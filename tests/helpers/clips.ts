@@ -23,7 +23,7 @@ export type ClipKind =
   | 'vfr';
 
 /** Sources of the catalogue features (issue 12), kept apart from the shapes every suite runs through. */
-export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts' | 'hdr10' | 'hlg' | 'two-languages' | 'subtitled';
+export type FeatureClipKind = 'outlasting-tracks' | 'interlaced-ts' | 'hdr10' | 'hlg' | 'two-languages' | 'subtitled' | 'loud';
 
 /** The SDR picture the HDR clips are made from: what a tone-mapped output is compared with. */
 export const sdrReference = (o: Required<ClipOptions>): string => `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}:duration=${o.seconds}`;
@@ -116,6 +116,9 @@ function recipe(kind: ClipKind | FeatureClipKind, o: Required<ClipOptions>): { e
           ...x264, ...aac, '-c:s:0', 'srt', '-c:s:1', 'ass', '-c:s:2', 'copy', '-metadata:s:s:0', 'language=eng', '-metadata:s:s:1', 'language=fra',
           '-metadata:s:s:2', 'language=deu', '-disposition:s:0', 'default+hearing_impaired', '-disposition:s:1', 'forced', '-disposition:s:2', '0'],
       };
+    case 'loud':
+      // Mastered hot, as web video often is: a stereo tone at about -16 LUFS integrated (peak about -15 dBTP).
+      return { ext: 'mp4', args: [...video(w, h, fps, s), '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${s},aformat=channel_layouts=stereo,volume=5.8dB`, ...x264, ...aac, '-shortest'] };
     case 'hdr10':
       return { ext: 'mp4', args: hdr(o, 'smpte2084') };
     case 'hlg':

@@ -23,6 +23,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OCI_TRANSCODE_AUDIO_TRACKS: ',' })).toThrow(/OCI_TRANSCODE_AUDIO_TRACKS/);
   });
 
+  it('makes downloads of the top rung and measures loudness by default; each setting names its variable', () => {
+    const c = loadConfig({});
+    expect(c.downloads).toBe('top');
+    expect(c.loudness).toEqual({ mode: 'measure', targetLufs: -23, truePeakDbtp: -1 });
+    expect(loadConfig({ OCI_TRANSCODE_DOWNLOADS: 'off', OCI_TRANSCODE_LOUDNESS: 'normalize', OCI_TRANSCODE_LOUDNESS_TARGET: '-16', OCI_TRANSCODE_LOUDNESS_TRUE_PEAK: '-2' }))
+      .toMatchObject({ downloads: 'off', loudness: { mode: 'normalize', targetLufs: -16, truePeakDbtp: -2 } });
+    expect(() => loadConfig({ OCI_TRANSCODE_DOWNLOADS: '../720p' })).toThrow(/OCI_TRANSCODE_DOWNLOADS: must be top, off or a rung id/);
+    expect(() => loadConfig({ OCI_TRANSCODE_LOUDNESS: 'loud' })).toThrow(/OCI_TRANSCODE_LOUDNESS:/);
+    expect(() => loadConfig({ OCI_TRANSCODE_LOUDNESS_TARGET: '-3' })).toThrow(/OCI_TRANSCODE_LOUDNESS_TARGET/);
+    expect(() => loadConfig({ OCI_TRANSCODE_LOUDNESS_TRUE_PEAK: '1' })).toThrow(/OCI_TRANSCODE_LOUDNESS_TRUE_PEAK/);
+  });
+
   it('bounds the reconciler by default, and names the variable of a bad bound', () => {
     expect(loadConfig({}).reconcile).toEqual({ maxObjects: 2000, maxStarts: 20, graceSec: 600 });
     expect(loadConfig({ OCI_TRANSCODE_RECONCILE_MAX_OBJECTS: '0', OCI_TRANSCODE_RECONCILE_GRACE_SEC: '0' }).reconcile).toMatchObject({ maxObjects: 0, graceSec: 0 });

@@ -88,6 +88,19 @@ describe('verifyOutputs', () => {
     expect(codes({ files: noThumbs })).toEqual(['missing-thumbnails']);
   });
 
+  it('reports a download the plan owes and a job did not write, or one stored at another size', () => {
+    const owed = { ...plan(), downloads: { videoId: '720p', mp4Job: 'job-1', m4aJob: 'job-1' } };
+    const mp4 = { kind: 'mp4' as const, name: `${VERSION}/download/720p.mp4`, bytes: 4000, durationSec: 10.5, videoId: '720p', audioId: 'audio' };
+    const f = files();
+    f[0]!.downloads = [mp4];
+    const listing = [...listingOf(f), { name: mp4.name, size: 4000, etag: 'e' }];
+    expect(check({ plan: owed, files: f, listing })).toEqual([
+      { code: 'missing-download', message: 'job job-1 was planned to write the m4a download and wrote none', object: `${VERSION}/renditions/job-1.json` },
+    ]);
+    expect(codes({ plan: owed, files: f, listing: listing.map((o) => (o.name === mp4.name ? { ...o, size: 3999 } : o)) })).toContain('size-mismatch');
+    expect(codes({ files: f, listing: listingOf(f) })).toEqual(['missing-object']);
+  });
+
   it('reports a job that left no renditions.json, and renditions missing from a file', () => {
     expect(check({ files: [] })).toEqual([{ code: 'missing-renditions-file', message: `job job-1 left no ${VERSION}/renditions/job-1.json`, object: `${VERSION}/renditions/job-1.json` }]);
     const f = files();

@@ -1,0 +1,42 @@
+// Which downloads a plan makes and which job remuxes them (pure: the workflow plans with it). An MP4 needs
+// one job holding a whole rung and the main audio, so it is made where the job that encodes both exists:
+// the single job of a plan. A time-split run has no such job (each chunk holds part of every rung) and a
+// per-rendition plan puts the audio with the lowest rung only: there the MP4 is skipped, with the reason in
+// the plan and job.json, rather than fetched and remuxed at publish, whose activity is bounded to minutes
+// (a long film's top rung is gigabytes). The M4A is made by whichever job encodes the main audio.
+import type { DownloadsPlan, Plan } from './types.js';
+
+/** `top` (the highest rung), a rung id such as `720p`, or `off`. */
+export type DownloadChoice = string;
+
+/** The rung of `choice`: that id when planned, else the highest planned rung below it (by short side), else the lowest. */
+export function downloadRung(plan: Pick<Plan, 'video'>, choice: DownloadChoice): string | undefined {
+  const rungs = plan.video;
+  if (rungs.length === 0) return undefined;
+  if (choice === 'top') return rungs[0]?.id;
+  if (rungs.some((r) => r.id === choice)) return choice;
+  const short = /^(\d+)p$/.exec(choice)?.[1];
+  const side = (r: (typeof rungs)[number]): number => Math.min(r.width, r.height);
+  const below = short === undefined ? undefined : rungs.filter((r) => side(r) <= Number(short)).sort((a, b) => side(b) - side(a))[0];
+  return (below ?? rungs[rungs.length - 1])?.id;
+}
+
+/** The downloads of `plan` as its jobs now stand (chunkPlan re-plans them after it rewrites the jobs). */
+export function planDownloads(plan: Pick<Plan, 'video' | 'audio' | 'jobs' | 'segmentFormat'>, choice: DownloadChoice): DownloadsPlan | undefined {
+  if (choice === 'off') return undefined;
+  const skipped: string[] = [];
+  if (!plan.audio) skipped.push('no audio: no M4A, and the MP4 would have no sound (downloads carry the main audio)');
+  if (plan.segmentFormat !== 'cmaf') skipped.push('downloads are remuxed from CMAF segments; this plan writes MPEG-TS');
+  if (skipped.length > 0) return { skipped };
+  const m4aJob = plan.jobs.find((j) => j.audio)?.id;
+  const videoId = downloadRung(plan, choice);
+  const result: DownloadsPlan = { ...(m4aJob ? { m4aJob } : {}) };
+  if (videoId) {
+    result.videoId = videoId;
+    const both = plan.jobs.find((j) => j.audio && !j.chunk && j.videoIds.includes(videoId));
+    if (both) result.mp4Job = both.id;
+    else if (plan.jobs.some((j) => j.chunk)) skipped.push(`no MP4: a time-split run has no job holding the whole ${videoId} rung`);
+    else skipped.push(`no MP4: rung ${videoId} and the main audio are encoded by different jobs (per-rendition parallelism)`);
+  }
+  return skipped.length > 0 ? { ...result, skipped } : result;
+}
