@@ -63,10 +63,12 @@ describe('upload events, in any order', () => {
   it('a newer upload during inspect supersedes: the run continues as new with it, and only it is published', async () => {
     const object = name('newer');
     const v1 = stack.world.upload(object);
+    // Entries by earlier cases count too: wait for this run's own.
+    const inspectsBefore = stack.world.gates.inspect.entered;
     stack.world.gates.inspect.hold();
     try {
       expect(await stack.announce(object, v1)).toMatchObject({ outcome: 'started' });
-      await until('inspect', () => stack.world.gates.inspect.entered > 0);
+      await until('inspect', () => stack.world.gates.inspect.entered > inspectsBefore);
       const v2 = stack.world.upload(object);
       expect(await stack.announce(object, v2)).toMatchObject({ outcome: 'superseding' });
     } finally {
@@ -106,11 +108,13 @@ describe('upload events, in any order', () => {
   it('a newer upload during publish: publishing completes whole, then the run continues with the newer one', async () => {
     const object = name('publishing');
     const v1 = stack.world.upload(object);
+    // Entries by earlier cases count too: wait for this run's own.
+    const publishsBefore = stack.world.gates.publish.entered;
     stack.world.gates.publish.hold();
     let v2 = '';
     try {
       expect(await stack.announce(object, v1)).toMatchObject({ outcome: 'started' });
-      await until('publish', () => stack.world.gates.publish.entered > 0);
+      await until('publish', () => stack.world.gates.publish.entered > publishsBefore);
       v2 = stack.world.upload(object);
       expect(await stack.announce(object, v2)).toMatchObject({ outcome: 'superseding' });
     } finally {
