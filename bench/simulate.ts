@@ -31,6 +31,8 @@ const { values: opts } = parseArgs({
     measured: { type: 'string' },
     /** Chunks of 60 s to encode for the measurement (the audio job runs over all of them). */
     'measure-chunks': { type: 'string', default: '2' },
+    /** The audio job is measured again over this many copies of the measured source back to back (1: not). */
+    'audio-repeat': { type: 'string', default: '10' },
     caps: { type: 'string', default: '20,60' },
     compress: { type: 'string', default: '20' },
     /** Container Instances from create to running: ~30-60 s (an assumption; not measured here, no OCI). */
@@ -63,7 +65,7 @@ if (opts.measured) {
   measured = await readRates(opts.measured);
   log(`rates from ${opts.measured} (measured ${measured.measuredAt})`);
 } else {
-  measured = await measureRates({ chunks: num('measure-chunks', 1), chunkSec: CHUNK_SEC, out, log });
+  measured = await measureRates({ chunks: num('measure-chunks', 1), chunkSec: CHUNK_SEC, audioRepeat: num('audio-repeat', 1), out, log });
   log(`measured; saved to ${out} (rerun with --measured ${out})`);
 }
 const rates: Rates = measured.rates;
