@@ -76,7 +76,8 @@ const planFor = (chunking: { thresholdSec: number; chunkSec: number; previewFirs
   const chunked = chunkPlan(ladder, chunking);
   return chunking.previewFirst ? previewFirst(chunked, cap) : chunked;
 };
-const sameJobs = (a: Plan, b: Plan): boolean => JSON.stringify(a.jobs) === JSON.stringify(b.jobs);
+// By what sets each job's duration and order (the runner's plan went through the contract's parser: other key order).
+const sameJobs = (a: Plan, b: Plan): boolean => JSON.stringify(planWork(a)) === JSON.stringify(planWork(b));
 log(`film: ${durationSec} s 1080p, rungs ${ladder.video.map((v) => v.id).join(', ')}; compression ${compress}x`);
 
 const env = await startTemporal();
