@@ -76,8 +76,9 @@ const planFor = (chunking: { thresholdSec: number; chunkSec: number; previewFirs
   const chunked = chunkPlan(ladder, chunking);
   return chunking.previewFirst ? previewFirst(chunked, cap) : chunked;
 };
-// By what sets each job's duration and order (the runner's plan went through the contract's parser: other key order).
-const sameJobs = (a: Plan, b: Plan): boolean => JSON.stringify(planWork(a)) === JSON.stringify(planWork(b));
+// Each job's kind and length as the model plans it and as the jobs' commands said (by id: starts may interleave).
+const byId = (work: RunResult['work']): string => JSON.stringify([...work].sort((x, y) => x.id.localeCompare(y.id)));
+const sameJobs = (a: Plan, started: RunResult['work']): boolean => byId(planWork(a)) === byId(started);
 log(`film: ${durationSec} s 1080p, rungs ${ladder.video.map((v) => v.id).join(', ')}; compression ${compress}x`);
 
 const env = await startTemporal();
@@ -149,7 +150,7 @@ for (const { cap, run } of runs) {
     return mine.length ? `${mine.length} ${kind} ${f(Math.max(...mine.map((w) => busySec(w, rates, startupSec))) / 60)} min` : '';
   };
   lines.push(
-    `cap ${cap}: plan ${kinds(plan)} (${plan.jobs.length} jobs; the workflow's: ${verdict(sameJobs(plan, run.plan))}); ${run.result.outcome} in ${f(run.wallMs / 1000)} s simulated; ${seenJobs}/${plan.jobs.length} jobs started (${run.jobs.length} instances); ${verdict(run.result.outcome === 'published' && seenJobs === plan.jobs.length)}`,
+    `cap ${cap}: plan ${kinds(plan)} (${plan.jobs.length} jobs; the workflow's: ${verdict(sameJobs(plan, run.work))}); ${run.result.outcome} in ${f(run.wallMs / 1000)} s simulated; ${seenJobs}/${plan.jobs.length} jobs started (${run.jobs.length} instances); ${verdict(run.result.outcome === 'published' && seenJobs === plan.jobs.length)}`,
     `  peak live instances ${run.peakInstances} (cap ${cap}): ${verdict(run.peakInstances <= cap)}`,
     `  parent history ${run.historyEvents} events (historyBudget ${budget.events}, worst case with every retry ${budget.worstEvents}; Temporal's limit ${TEMPORAL_LIMITS.events}): ${verdict(run.historyEvents <= budget.events && budget.worstEvents <= TEMPORAL_LIMITS.events)}`,
     `  peak pending activities ${run.peakPending} (budget ${budget.pendingActivities}, Temporal's limit ${TEMPORAL_LIMITS.pendingActivities}): ${verdict(run.peakPending <= budget.pendingActivities)}`,

@@ -18,10 +18,10 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { JOB_RECORD, MASTER_PLAYLIST } from '../../src/domain/layout.js';
 import type { JobRecord } from '../../src/domain/types.js';
 import type { ObjectInfo, PutOptions } from '../../src/ports.js';
-import type { Plan, TranscodeRequest } from '../../src/domain/types.js';
+import type { TranscodeRequest } from '../../src/domain/types.js';
 import { createWorker } from '../../src/worker/create-worker.js';
 import { WORKFLOW_TYPE, type TranscodeResult } from '../../src/workflows/definitions.js';
-import type { Rates } from './sim-model.js';
+import type { JobWork, Rates } from './sim-model.js';
 import { filmProbe } from './sim-outputs.js';
 import { SimJobRunner, type SimJob } from './sim-runner.js';
 
@@ -93,8 +93,8 @@ export interface RunResult {
   rss: RssSample[];
   /** job.json and master writes, in order. */
   writes: PublishWrite[];
-  /** The plan the workflow ran (from the jobs' commands). */
-  plan: Plan;
+  /** Each job's work as its command described it. */
+  work: JobWork[];
   /** The workflow's start, ms of the clock the jobs' times use. */
   t0: number;
 }
@@ -166,10 +166,9 @@ export async function simulateRun(o: RunOptions): Promise<RunResult> {
     worker.shutdown();
     await running;
     const jobs = [...runner.jobs.values()];
-    if (!runner.plan) throw new Error(`simulated run (cap ${o.cap}) started no job: ${JSON.stringify(result)}`);
     const firstStart = Math.min(...jobs.map((j) => j.startedAt));
     const lastSeen = Math.max(...jobs.map((j) => j.detectedAt ?? 0));
-    return { config, result, wallMs, beforeMs: firstStart - t0, afterMs: t0 + wallMs - lastSeen, jobs, peakInstances: runner.peak, peakPending, historyEvents, rss, writes: store.writes, plan: runner.plan, t0 };
+    return { config, result, wallMs, beforeMs: firstStart - t0, afterMs: t0 + wallMs - lastSeen, jobs, peakInstances: runner.peak, peakPending, historyEvents, rss, writes: store.writes, work: [...runner.work.values()], t0 };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
