@@ -2,24 +2,49 @@
 // of a plan keeps an instance, the schedule the workflow makes of them under an instance cap (jobs in plan
 // order, each taking the first slot that frees, as src/workflows/slots.ts admits them), and what a
 // simulated run's timeline says about orchestration (the time from a job's end to its slot's next start).
+import { jobSeconds } from '../../src/domain/chunks.js';
+import type { JobSpec, Plan } from '../../src/domain/types.js';
 
+/**
+ * What a job encodes, which sets its rate: `chunk` every video rung of its range; `rest` a chunk without the
+ * lowest rung (preview first took it out); `preview` the lowest rung only, over several chunks' range;
+ * `audio` the audio and the pictures (poster, storyboard) over the whole source.
+ */
+export type JobKind = 'chunk' | 'rest' | 'preview' | 'audio';
+
+/** Seconds of wall per second of source, per job kind (measured; `rest` and `preview` only since preview first). */
 export interface Rates {
-  /** Seconds of wall per second of source: a chunk job (every video rung of its range). */
   chunk: number;
-  /** The audio job (audio and thumbnails over the whole source). */
   audio: number;
+  rest?: number;
+  preview?: number;
 }
 
 export interface JobWork {
   id: string;
-  kind: 'chunk' | 'audio';
+  kind: JobKind;
   /** Seconds of source it encodes. */
   sourceSec: number;
+  /** Part of the preview (JobSpec.preview): the preview is published once every such job has ended. */
+  preview?: boolean;
+}
+
+export function jobKind(plan: Pick<Plan, 'video'>, job: JobSpec): JobKind {
+  if (!job.chunk) return 'audio';
+  if (job.preview) return 'preview';
+  return job.videoIds.length < plan.video.length ? 'rest' : 'chunk';
+}
+
+/** The work of every job of a plan, in plan order (the order the workflow admits them in). */
+export function planWork(plan: Plan): JobWork[] {
+  return plan.jobs.map((j) => ({ id: j.id, kind: jobKind(plan, j), sourceSec: jobSeconds(plan, j), ...(j.preview ? { preview: true } : {}) }));
 }
 
 /** Seconds one job holds its instance: start-up, then its encode at the measured rate. */
 export function busySec(job: JobWork, rates: Rates, startupSec: number): number {
-  return startupSec + job.sourceSec * rates[job.kind];
+  const rate = rates[job.kind];
+  if (rate === undefined || !(rate > 0)) throw new Error(`no measured rate for a ${job.kind} job (${job.id}): measure again (without --measured)`);
+  return startupSec + job.sourceSec * rate;
 }
 
 export interface Schedule {
@@ -107,20 +132,50 @@ export function turnover(jobs: ObservedJob[], cap: number): Turnover {
 }
 
 export interface Projection {
-  /** Seconds from the upload's run start to its masters published. */
+  /** Seconds from the upload's run start to its full masters published. */
   publishSec: number;
+  /** To the preview's masters published (absent: the plan has no preview jobs). */
+  firstPlayableSec?: number;
   makespanSec: number;
-  /** The job that ends last, and when. */
+  /** The job that ends last, and when; and the preview's last job. */
   last: { id: string; endSec: number };
+  lastPreview?: { id: string; endSec: number };
 }
 
+export interface ProjectOptions {
+  work: JobWork[];
+  rates: Rates;
+  startupSec: number;
+  cap: number;
+  pollSec: number;
+  restartSec: number;
+  /** Measured: before the first job starts (judge, inspect, planning). */
+  beforeSec: number;
+  /** From the last job's end seen to the full masters written (verify, publish). */
+  afterSec: number;
+  /** From the preview's last job's end seen to its masters written (verify and publish of the preview). */
+  previewAfterSec?: number;
+}
+
+const latest = (jobs: Schedule['jobs']): { id: string; endSec: number } | undefined =>
+  jobs.reduce<Schedule['jobs'][number] | undefined>((a, b) => (!a || b.endSec > a.endSec ? b : a), undefined);
+
 /**
- * The real film's publish time: the measured work before the first job (judge, inspect, planning) and
- * after the last (verify, publish, cleanup), around the schedule of the real durations with a turnover of
- * half a poll interval (the mean wait for the next poll) plus the measured restart time.
+ * The real film's times: the measured work before the first job and after the last (or after the preview's
+ * last), around the schedule of the real durations with a turnover of half a poll interval (the mean wait for
+ * the next poll) plus the measured restart time; an end is seen half a poll after it, on average.
  */
-export function project(o: { work: JobWork[]; rates: Rates; startupSec: number; cap: number; pollSec: number; restartSec: number; beforeSec: number; afterSec: number }): Projection {
+export function project(o: ProjectOptions): Projection {
   const s = schedule(o.work.map((w) => ({ id: w.id, sec: busySec(w, o.rates, o.startupSec) })), o.cap, o.pollSec / 2 + o.restartSec);
-  const last = s.jobs.reduce((a, b) => (b.endSec > a.endSec ? b : a));
-  return { publishSec: o.beforeSec + s.makespanSec + o.pollSec / 2 + o.afterSec, makespanSec: s.makespanSec, last: { id: last.id, endSec: last.endSec } };
+  const last = latest(s.jobs)!;
+  const previews = new Set(o.work.filter((w) => w.preview).map((w) => w.id));
+  const lastPreview = latest(s.jobs.filter((j) => previews.has(j.id)));
+  const firstPlayable = lastPreview && o.beforeSec + lastPreview.endSec + o.pollSec / 2 + (o.previewAfterSec ?? o.afterSec);
+  return {
+    publishSec: o.beforeSec + s.makespanSec + o.pollSec / 2 + o.afterSec,
+    ...(firstPlayable !== undefined ? { firstPlayableSec: firstPlayable } : {}),
+    makespanSec: s.makespanSec,
+    last: { id: last.id, endSec: last.endSec },
+    ...(lastPreview ? { lastPreview: { id: lastPreview.id, endSec: lastPreview.endSec } } : {}),
+  };
 }

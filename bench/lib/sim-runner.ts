@@ -6,12 +6,11 @@
 // workflow's cap must bound.
 import { parseArgs } from 'node:util';
 import { planSchema } from '../../src/domain/contract.js';
-import { jobSeconds } from '../../src/domain/chunks.js';
 import { parseOciUri } from '../../src/domain/oci-uri.js';
 import { streamPrefix } from '../../src/domain/layout.js';
 import type { Plan } from '../../src/domain/types.js';
 import type { JobHandle, JobLaunch, JobPhase, JobRunner, JobState, ListedJob, ObjectStore } from '../../src/ports.js';
-import { busySec, type ObservedJob, type Rates } from './sim-model.js';
+import { busySec, planWork, type JobWork, type ObservedJob, type Rates } from './sim-model.js';
 import { simulatedOutputs } from './sim-outputs.js';
 
 export interface SimRunnerOptions {
@@ -53,6 +52,8 @@ export class SimJobRunner implements JobRunner {
   /** Live instances now, and the most at any moment. */
   live = 0;
   peak = 0;
+  /** Each started job's work, from the plan its command carries (a chunk's holds only its own job). */
+  readonly work = new Map<string, JobWork>();
   private serial = 0;
 
   constructor(private readonly o: SimRunnerOptions) {}
@@ -64,7 +65,9 @@ export class SimJobRunner implements JobRunner {
     const spec = plan.jobs.find((j) => j.id === jobId);
     if (!spec) throw new Error(`simulated runner: the plan has no job ${jobId}`);
     const startedAt = Date.now();
-    const work = { id: jobId, kind: spec.chunk ? ('chunk' as const) : ('audio' as const), sourceSec: jobSeconds(plan, spec) };
+    // The kind (and so the rate) from the plan it was started with: a chunk with or without the lowest rung, a preview job, the audio job.
+    const work = planWork(plan).find((w) => w.id === jobId)!;
+    this.work.set(jobId, work);
     const job: SimJob = {
       id: `sim-${++this.serial}`,
       key: launch.idempotencyKey,

@@ -1,9 +1,11 @@
 // bench:simulate's pure parts: the schedule model (cap, plan order, turnover), the turnover measured from a
-// timeline, the projection, and the simulated outputs, which must pass the real stitch and verify logic.
+// timeline, the projection (with a preview), the job kinds of a preview-first plan, and the simulated
+// outputs, which must pass the real stitch and verify logic (the preview's plan and the full one).
 import { describe, expect, it } from 'vitest';
-import { busySec, peakOverlap, project, schedule, turnover } from '../../../bench/lib/sim-model.js';
+import { busySec, jobKind, peakOverlap, planWork, project, schedule, turnover } from '../../../bench/lib/sim-model.js';
 import { filmProbe, simulatedOutputs } from '../../../bench/lib/sim-outputs.js';
-import { chunkPlan, jobSeconds } from '../../../src/domain/chunks.js';
+import { chunkPlan, jobSeconds, previewFirst, previewPlan } from '../../../src/domain/chunks.js';
+import type { Plan } from '../../../src/domain/types.js';
 import { planLadder } from '../../../src/domain/ladder.js';
 import { STITCHED_JOB, stitchChunks, stitchedPlan } from '../../../src/domain/stitch.js';
 import { renderMediaPlaylist } from '../../../src/domain/manifests/index.js';
@@ -63,14 +65,58 @@ describe('project', () => {
     expect(p.makespanSec).toBe(111);
     expect(p.last).toEqual({ id: 'c2', endSec: 111 });
     expect(p.publishSec).toBe(3 + 111 + 10 + 4);
+    expect(p.firstPlayableSec).toBeUndefined();
+  });
+
+  it('puts the first playable after the preview jobs (the audio job among them), with their own publish time', () => {
+    const work = [
+      { id: 'audio', kind: 'audio' as const, sourceSec: 100, preview: true },
+      { id: 'p1', kind: 'preview' as const, sourceSec: 40, preview: true },
+      { id: 'c1', kind: 'rest' as const, sourceSec: 10 },
+      { id: 'c2', kind: 'rest' as const, sourceSec: 10 },
+    ];
+    const rates = { chunk: 9, audio: 0.1, preview: 0.5, rest: 2 };
+    // Cap 2, no start-up, turnover 10 + 1: audio 0-10, p1 0-20; c1 21-41 (audio's slot), c2 31-51 (p1's).
+    const p = project({ work, rates, startupSec: 0, cap: 2, pollSec: 20, restartSec: 1, beforeSec: 3, afterSec: 4, previewAfterSec: 2 });
+    expect(p.lastPreview).toEqual({ id: 'p1', endSec: 20 });
+    expect(p.firstPlayableSec).toBe(3 + 20 + 10 + 2);
+    expect(p.last).toEqual({ id: 'c2', endSec: 51 });
+    expect(p.publishSec).toBe(3 + 51 + 10 + 4);
+  });
+
+  it('refuses a job kind without a measured rate', () => {
+    expect(() => busySec({ id: 'p001', kind: 'preview', sourceSec: 480 }, { chunk: 2, audio: 0.05 }, 45)).toThrow(/no measured rate for a preview job \(p001\)/);
   });
 });
 
-describe('simulated outputs of a two-hour plan', () => {
-  const plan = chunkPlan(planLadder(filmProbe(7200), { etag: 'sim' }), { thresholdSec: 1200, chunkSec: 60 });
+describe('job kinds of the plans the workflow makes', () => {
+  const chunked = chunkPlan(planLadder(filmProbe(7200), { etag: 'sim' }), { thresholdSec: 1200, chunkSec: 60 });
+  const lowest = chunked.video.at(-1)!.id;
+
+  it('a plain chunked plan: the audio job and chunks of every rung', () => {
+    const counts = planWork(chunked).reduce<Record<string, number>>((n, w) => ({ ...n, [w.kind]: (n[w.kind] ?? 0) + 1 }), {});
+    expect(counts).toEqual({ audio: 1, chunk: 120 });
+  });
+
+  it('preview first under cap 60: preview jobs of the lowest rung after the audio job, then chunks without it', () => {
+    const plan = previewFirst(chunked, 60);
+    const work = planWork(plan);
+    expect(work.map((w) => w.kind).slice(0, 3)).toEqual(['audio', 'preview', 'preview']);
+    const previews = work.filter((w) => w.kind === 'preview');
+    expect(previews.length).toBeGreaterThan(1);
+    expect(previews.length).toBeLessThanOrEqual(59);
+    expect(previews.reduce((s, w) => s + w.sourceSec, 0)).toBeCloseTo(7200, 6);
+    expect(work.filter((w) => w.kind === 'rest')).toHaveLength(120);
+    expect(work.filter((w) => w.preview).map((w) => w.kind)).toEqual(['audio', ...previews.map(() => 'preview')]);
+    for (const j of plan.jobs.filter((x) => x.preview && x.chunk)) expect(j.videoIds).toEqual([lowest]);
+    expect(jobKind(plan, plan.jobs.find((j) => j.id === 'c001')!)).toBe('rest');
+  });
+});
+
+/** What verify finds in the simulated outputs of `plan`'s jobs (`list`: the listing, by default all of them). */
+function outputsOf(plan: Plan) {
   const outputs = plan.jobs.map((j) => simulatedOutputs(plan, j));
   const listing = outputs.flatMap((o) => o.objects.map((x) => ({ name: x.name, size: Buffer.byteLength(x.body) })));
-
   function problems(list: typeof listing) {
     const files = stitchChunks(plan, outputs.map((o) => o.file));
     const joined = files.filter((f) => f.jobId === STITCHED_JOB).flatMap((f) => f.renditions);
@@ -78,6 +124,12 @@ describe('simulated outputs of a two-hour plan', () => {
     const written = Object.keys(playlists).map((name) => ({ name, size: 1 }));
     return verifyOutputs({ plan: stitchedPlan(plan), files, listing: [...list, ...written, { name: `${plan.version}/renditions/${STITCHED_JOB}.json`, size: 1 }], playlists });
   }
+  return { listing, problems };
+}
+
+describe('simulated outputs of a two-hour plan', () => {
+  const plan = chunkPlan(planLadder(filmProbe(7200), { etag: 'sim' }), { thresholdSec: 1200, chunkSec: 60 });
+  const { listing, problems } = outputsOf(plan);
 
   it('are 120 chunks and the audio job, and stitch and verify as a real run must', () => {
     expect(plan.jobs).toHaveLength(121);
@@ -89,5 +141,24 @@ describe('simulated outputs of a two-hour plan', () => {
     const gone = listing.findIndex((o) => o.name.endsWith('/seg_00900.m4s'));
     const found = problems(listing.filter((_, i) => i !== gone));
     expect(found.map((p) => p.code)).toContain('missing-object');
+  });
+});
+
+describe('simulated outputs of a preview-first plan', () => {
+  const plan = previewFirst(chunkPlan(planLadder(filmProbe(7200), { etag: 'sim' }), { thresholdSec: 1200, chunkSec: 60 }), 20);
+  const preview = previewPlan(plan)!;
+
+  it('verify as the full plan (lowest rung from the preview jobs) and as the preview plan (that rung and the audio)', () => {
+    expect(preview.video).toHaveLength(1);
+    expect(outputsOf(plan).problems(outputsOf(plan).listing)).toEqual([]);
+    expect(outputsOf(preview).problems(outputsOf(preview).listing)).toEqual([]);
+  });
+
+  it('fail the full plan when a rest chunk is missing a segment of its top rung', () => {
+    const { listing, problems } = outputsOf(plan);
+    const top = plan.video[0]!.id;
+    const gone = listing.findIndex((o) => o.name.includes(`/${top}/`) && o.name.endsWith('/seg_00900.m4s'));
+    expect(gone).toBeGreaterThanOrEqual(0);
+    expect(problems(listing.filter((_, i) => i !== gone)).map((p) => p.code)).toContain('missing-object');
   });
 });
