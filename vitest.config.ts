@@ -8,8 +8,9 @@ const OCI_FUNCTIONAL = 'tests/functional/oci/**/*.test.ts';
 export default defineConfig({
   test: {
     reporters: ['default', './tests/reporters/slowest.ts'],
-    // Two files at a time (vitest's default on two cores is one): most functional files wait on a Temporal
-    // server, a timer or a child process rather than on the CPU. The e2e files still run one at a time.
+    // Two files at a time (vitest's default on two cores is one): most functional and e2e files wait on a
+    // Temporal server, a timer, a browser or a child process rather than on the CPU. Every e2e file starts
+    // its own stack on free ports in its own data dir, so two can share the machine.
     maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
@@ -24,7 +25,6 @@ export default defineConfig({
           include: ['tests/e2e/**/*.test.ts'],
           testTimeout: 300_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
         },
       },
       // Images built and run with podman (npm run test:images): run on their own after the rest, since a
