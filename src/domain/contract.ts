@@ -79,10 +79,15 @@ export const videoRenditionSchema = z.object({
   id,
   width: even,
   height: even,
-  /** Target bit rate in bits per second (x264 -b:v). */
+  /** Nominal bit rate in bits per second: x264's -b:v, or with `crf` the cap the ladder is priced at. */
   bitrate: z.number().int().positive(),
   maxrate: z.number().int().positive(),
   bufsize: z.number().int().positive(),
+  /**
+   * x264 constant rate factor under the maxrate/bufsize cap (capped CRF). Absent: one-pass ABR at
+   * `bitrate`, as the seed preset and plans recorded before capped CRF encode.
+   */
+  crf: z.number().min(0).max(51).optional(),
   /** H.264 profile and level, e.g. "high" and "4.0". */
   profile: z.enum(['baseline', 'main', 'high']),
   level: z.string().regex(/^[1-6](\.[0-3])?$/),

@@ -63,6 +63,14 @@ const BITRATE_POINTS: [pixels: number, bps: number][] = [
   [1920 * 1080, 5_000_000],
 ];
 const MIN_VIDEO_BPS = 150_000;
+/**
+ * Capped CRF, the default ladder's rate control: quality 23 where the bits allow, never above the rung's
+ * rate (maxrate = bitrate, a 2 s buffer). Unlike one-pass ABR it carries almost no state from frame to
+ * frame, so a chunk that starts on a scene cut is encoded as the whole-file encode would encode it: ABR
+ * started cold gave that chunk's first segment VMAF 50 against 59 (BENCHMARKS.md, seams). Easy content
+ * also stops spending bits it does not need.
+ */
+export const CAPPED_CRF = 23;
 /** A rung this close below the source's own size adds little: the source size replaces it. */
 const NEAR_DUPLICATE = 0.85;
 const MAX_FPS = 60;
@@ -171,10 +179,11 @@ function planVideo(video: VideoProbe, probe: SourceProbe, preset: PresetName, fp
         bitrate = Math.max(MIN_VIDEO_BPS, Math.min(bitrate, cap));
       }
       bitrate = roundKbps(bitrate);
-      maxrate = roundKbps(bitrate * 1.5);
+      maxrate = bitrate;
       bufsize = bitrate * 2;
     }
-    return { id: `${rung.short}p`, width, height, bitrate, maxrate, bufsize, profile: 'high', level: h264Level(width, height, fps, maxrate) };
+    const crf = preset === 'seed' ? {} : { crf: CAPPED_CRF };
+    return { id: `${rung.short}p`, width, height, bitrate, maxrate, bufsize, ...crf, profile: 'high', level: h264Level(width, height, fps, maxrate) };
   });
 }
 

@@ -32,7 +32,7 @@ export interface EncodeSpec {
   deinterlace?: { fieldOrder: 'tff' | 'bff' };
   /** Tone-map an HDR source to SDR BT.709 once, at the top rendition's size, before the split. */
   toneMap?: { from: 'pq' | 'hlg'; primaries: string; matrix: string };
-  video: Pick<VideoRendition, 'width' | 'height' | 'bitrate' | 'maxrate' | 'bufsize' | 'profile' | 'level'>[];
+  video: Pick<VideoRendition, 'width' | 'height' | 'bitrate' | 'maxrate' | 'bufsize' | 'crf' | 'profile' | 'level'>[];
   /** Audio renditions, each from its own source stream (absolute index), after the videos in variant order. */
   audio?: { stream: number; bitrate: number; channels: number; sampleRate: number; language?: string; filter?: string }[];
   /** Variant i (videos in order, then audio) lands in variantDir(outDir, i). */
@@ -130,7 +130,9 @@ function toneMapTo(t: NonNullable<EncodeSpec['toneMap']>, size: { width: number;
 function streamOptions(spec: EncodeSpec): string[] {
   const opts: string[] = [];
   spec.video.forEach((v, i) => {
-    opts.push('-map', `[out${i}]`, `-c:v:${i}`, 'libx264', `-b:v:${i}`, String(v.bitrate), `-maxrate:v:${i}`, String(v.maxrate),
+    // Capped CRF (quality target under the VBV cap) when the plan says so, else one-pass ABR.
+    const rate = v.crf === undefined ? [`-b:v:${i}`, String(v.bitrate)] : [`-crf:v:${i}`, String(v.crf)];
+    opts.push('-map', `[out${i}]`, `-c:v:${i}`, 'libx264', ...rate, `-maxrate:v:${i}`, String(v.maxrate),
       `-bufsize:v:${i}`, String(v.bufsize), `-profile:v:${i}`, v.profile, `-level:v:${i}`, v.level);
   });
   if (spec.video.length > 0) {

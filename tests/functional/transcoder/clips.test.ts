@@ -190,4 +190,15 @@ describe.each(Object.keys(CASES) as ClipKind[])('transcode --publish: %s', (kind
     expect(v?.side_data_list ?? []).toEqual([]);
     expect(top.frameRate).toBe(30);
   });
+
+  it('encodes every video rung with capped CRF: x264 says rc=crf in the stream, under a 2 s buffer at the cap', async () => {
+    for (const r of file.renditions.filter((x) => x.kind === 'video')) {
+      // x264 writes its settings as SEI user data into the first frame, so into the first segment.
+      const bytes = await readFile(join(stream, r.segments[0]?.uri ?? ''));
+      const options = /x264 - core \d+[^\0]*? options: ([^\0]*)/.exec(bytes.toString('latin1'))?.[1] ?? '';
+      expect(options, r.id).toMatch(/\brc=crf mbtree=\d crf=23\.0\b/);
+      const [, maxrate, bufsize] = /\bvbv_maxrate=(\d+) vbv_bufsize=(\d+)/.exec(options) ?? [];
+      expect(Number(bufsize), r.id).toBe(2 * Number(maxrate));
+    }
+  });
 });

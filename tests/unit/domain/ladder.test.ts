@@ -38,7 +38,8 @@ describe('planLadder: default preset', () => {
     expect(sizes(plan)).toEqual(['1080p:1920x1080', '720p:1280x720', '480p:854x480', '360p:640x360']);
     const rates = plan.video.map((v) => v.bitrate);
     expect(rates).toEqual([...rates].sort((a, b) => b - a));
-    expect(plan.video[0]).toMatchObject({ bitrate: 5_000_000, maxrate: 7_500_000, bufsize: 10_000_000, profile: 'high', level: '4.0' });
+    // Capped CRF: quality 23 under the rung's rate, with a 2 s buffer.
+    expect(plan.video[0]).toMatchObject({ bitrate: 5_000_000, maxrate: 5_000_000, bufsize: 10_000_000, crf: 23, profile: 'high', level: '4.0' });
     expect(plan.video[3]?.level).toBe('3.0');
     expect(plan).toMatchObject({ preset: 'default', formats: ['hls', 'dash'], segmentFormat: 'cmaf', fps: 30, gopFrames: 60, segmentSeconds: 4 });
     expect(plan.audio).toEqual({ id: 'audio', bitrate: 128_000, channels: 2, sampleRate: 48_000 });
@@ -131,6 +132,8 @@ describe('planLadder: seed preset', () => {
       { id: '720p', width: 1280, height: 720, bitrate: 3_000_000, maxrate: 3_000_000, bufsize: 3_000_000 },
       { id: '360p', width: 640, height: 360, bitrate: 1_000_000, maxrate: 1_000_000, bufsize: 1_000_000 },
     ]);
+    // The original's one-pass ABR, not capped CRF.
+    expect(plan.video.every((v) => v.crf === undefined)).toBe(true);
     expect(plan.audio).toEqual({ id: 'audio', bitrate: 128_000, channels: 1, sampleRate: 44_100 });
     expect(plan).toMatchObject({ segmentSeconds: 5, gopFrames: 48 });
   });
