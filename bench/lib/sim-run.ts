@@ -105,7 +105,10 @@ export async function simulateRun(o: RunOptions): Promise<RunResult> {
     const store = new RecordingStore(join(dataDir, 'buckets'), SOURCE.namespace);
     const etag = (await store.put(SOURCE.bucket, SOURCE.object, 'placeholder: the film is described by the simulated inspect\n')).etag;
     // The settings as an operator sets them, by their environment names (src/config.ts).
+    // No MP4 download: its remux job runs after the stream is published (workflows/remux-after.ts), so it
+    // changes neither time to first playable nor publish time, and no remux rate is measured to model it.
     const base = loadConfig({
+      OCI_TRANSCODE_DOWNLOADS: 'off',
       OCI_TRANSCODE_MAX_INSTANCES: String(o.cap),
       OCI_TRANSCODE_JOB_POLL_SEC: String(o.pollSec / o.compress),
     });

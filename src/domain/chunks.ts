@@ -39,8 +39,14 @@ export function unsplittable(plan: Plan, options: ChunkingOptions): string | und
   return undefined;
 }
 
-/** The plan with time-split jobs when the source is long enough and the segments allow it, else unchanged. */
-export function chunkPlan(plan: Plan, options: ChunkingOptions): Plan {
+/** The job that remuxes a time-split run's MP4 download once the chunks are done. */
+export const REMUX_JOB = 'download';
+
+/**
+ * The plan with time-split jobs when the source is long enough and the segments allow it, else unchanged.
+ * `remuxDownload` adds the job that makes the MP4 download (runs recorded before it existed plan without).
+ */
+export function chunkPlan(plan: Plan, options: ChunkingOptions, { remuxDownload = false } = {}): Plan {
   if (unsplittable(plan, options) !== undefined) return plan;
   const perSegment = segmentFrames(plan) ?? 0;
   const totalSegments = Math.ceil(plan.durationSec / plan.segmentSeconds - 1e-9);
@@ -62,7 +68,9 @@ export function chunkPlan(plan: Plan, options: ChunkingOptions): Plan {
   }
   // The audio job first: it is the longest single job (the whole timeline), so it must not wait for a slot.
   const jobs: JobSpec[] = [{ id: 'audio', videoIds: [], audio: true, thumbnails: true }, ...chunks];
-  // The downloads follow the jobs: the M4A moves to the audio job, the MP4 has no job left to make it.
+  // The MP4 needs a whole rung, which no chunk holds: one more job remuxes it from the chunks' segments.
+  if (remuxDownload && plan.downloads?.videoId && plan.audio) jobs.push({ id: REMUX_JOB, videoIds: [], audio: false, thumbnails: false, remux: true });
+  // The downloads follow the jobs: the M4A moves to the audio job, the MP4 to the remux job (if any).
   const downloads = plan.downloads ? planDownloads({ ...plan, jobs }, plan.downloads.videoId ?? 'top') : undefined;
   return { ...plan, jobs, ...(downloads ? { downloads } : {}) };
 }
@@ -84,7 +92,9 @@ export const PREVIEW_MIN_CHUNKS = 8;
 export function previewFirst(plan: Plan, maxInstances: number): Plan {
   const chunks = plan.jobs.filter((j) => j.chunk);
   const lowest = plan.video.at(-1);
-  if (chunks.length === 0 || plan.video.length < 2 || !lowest || plan.jobs.length <= maxInstances) return plan;
+  // The remux job runs after all others: it never waits beside them for an instance.
+  const concurrent = plan.jobs.filter((j) => !j.remux).length;
+  if (chunks.length === 0 || plan.video.length < 2 || !lowest || concurrent <= maxInstances) return plan;
   const wanted = Math.min(Math.max(1, maxInstances - 1), Math.ceil(chunks.length / PREVIEW_MIN_CHUNKS));
   const group = Math.ceil(chunks.length / wanted);
   const previews: JobSpec[] = [];
@@ -98,8 +108,8 @@ export function previewFirst(plan: Plan, maxInstances: number): Plan {
     previews.push({ id: `p${String(previews.length + 1).padStart(3, '0')}`, videoIds: [lowest.id], audio: false, thumbnails: false, chunk, preview: true });
   }
   const rest = chunks.map((j) => ({ ...j, videoIds: j.videoIds.filter((id) => id !== lowest.id) }));
-  const others = plan.jobs.filter((j) => !j.chunk).map((j) => (j.audio ? { ...j, preview: true } : j));
-  return { ...plan, jobs: [...others, ...previews, ...rest] };
+  const others = plan.jobs.filter((j) => !j.chunk && !j.remux).map((j) => (j.audio ? { ...j, preview: true } : j));
+  return { ...plan, jobs: [...others, ...previews, ...rest, ...plan.jobs.filter((j) => j.remux)] };
 }
 
 /** The plan a preview is verified and published with: the lowest rung and the audio, from the preview jobs. */

@@ -216,6 +216,11 @@ export const jobSpecSchema = z.object({
   chunk: chunkRangeSchema.optional(),
   /** Part of the preview (domain/chunks.ts previewFirst): scheduled first, published as soon as all are done. */
   preview: z.boolean().optional(),
+  /**
+   * Encodes nothing: runs once every other job succeeded and remuxes the MP4 download from their uploaded
+   * segments (a time-split run, where no job holds a whole rung; domain/downloads.ts).
+   */
+  remux: z.boolean().optional(),
 });
 
 export const planSchema = z

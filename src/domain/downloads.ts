@@ -1,9 +1,10 @@
 // Which downloads a plan makes and which job remuxes them (pure: the workflow plans with it). An MP4 needs
-// one job holding a whole rung and the main audio, so it is made where the job that encodes both exists:
-// the single job of a plan. A time-split run has no such job (each chunk holds part of every rung) and a
-// per-rendition plan puts the audio with the lowest rung only: there the MP4 is skipped, with the reason in
-// the plan and job.json, rather than fetched and remuxed at publish, whose activity is bounded to minutes
-// (a long film's top rung is gigabytes). The M4A is made by whichever job encodes the main audio.
+// a whole rung and the main audio. The single job of a plan encodes both and remuxes it from its own
+// outputs. A time-split run has no such job (each chunk holds part of every rung): one more job, run on its
+// own instance after the chunks (chunks.ts REMUX_JOB), remuxes it from their uploaded segments, since the
+// publish activity is bounded to minutes and a long film's top rung is gigabytes. A per-rendition plan puts
+// the audio with the lowest rung only: there the MP4 is skipped, with the reason in the plan and job.json.
+// The M4A is made by whichever job encodes the main audio.
 import type { DownloadsPlan, Plan } from './types.js';
 
 /** `top` (the highest rung), a rung id such as `720p`, or `off`. */
@@ -33,10 +34,22 @@ export function planDownloads(plan: Pick<Plan, 'video' | 'audio' | 'jobs' | 'seg
   const result: DownloadsPlan = { ...(m4aJob ? { m4aJob } : {}) };
   if (videoId) {
     result.videoId = videoId;
-    const both = plan.jobs.find((j) => j.audio && !j.chunk && j.videoIds.includes(videoId));
+    const both = plan.jobs.find((j) => j.audio && !j.chunk && j.videoIds.includes(videoId)) ?? plan.jobs.find((j) => j.remux);
     if (both) result.mp4Job = both.id;
     else if (plan.jobs.some((j) => j.chunk)) skipped.push(`no MP4: a time-split run has no job holding the whole ${videoId} rung`);
     else skipped.push(`no MP4: rung ${videoId} and the main audio are encoded by different jobs (per-rendition parallelism)`);
   }
   return skipped.length > 0 ? { ...result, skipped } : result;
+}
+
+/**
+ * The plan a time-split run publishes its stream with: without the remux job, which runs after (the MP4
+ * follows the stream, so a long film's masters never wait for it). Other plans are returned as they are.
+ */
+export function streamPlan(plan: Plan): Plan {
+  const jobs = plan.jobs.filter((j) => !j.remux);
+  if (jobs.length === plan.jobs.length || !plan.downloads) return plan;
+  const { mp4Job, ...rest } = plan.downloads;
+  const follows = `the MP4 follows the stream: job ${mp4Job ?? '?'} remuxes it once the stream is published`;
+  return { ...plan, jobs, downloads: { ...rest, skipped: [...(rest.skipped ?? []), follows] } };
 }

@@ -9,7 +9,7 @@ import { downloadFile } from '../domain/layout.js';
 import type { DownloadFile, Plan, RenditionMeta } from '../domain/types.js';
 import { probeMedia } from '../media/ffprobe.js';
 import type { ObjectStore } from '../ports.js';
-import { fedInput, renditionPieces, runFed, type Piece } from './ffmpeg-pipes.js';
+import { fedInput, renditionPieces, runFed, storedPieces, type Piece } from './ffmpeg-pipes.js';
 import type { OutputFile } from './outputs.js';
 
 /** The top-level box types of an MP4 file, in order (sizes only are read, never the payloads). */
@@ -40,12 +40,14 @@ export interface DownloadContext {
   renditions: RenditionMeta[];
   /** The job's files still on disk (init segments among them). */
   media: OutputFile[];
+  /** Init segments in the store too (the remux job, which encoded none of them). */
+  stored?: boolean;
   dir: string;
   at: { store: ObjectStore; bucket: string; prefix: string };
   signal?: AbortSignal;
 }
 
-const pieces = (r: RenditionMeta, c: DownloadContext): Piece[] => renditionPieces(r, c.media, c.at);
+const pieces = (r: RenditionMeta, c: DownloadContext): Piece[] => (c.stored ? storedPieces(r, c.at) : renditionPieces(r, c.media, c.at));
 
 async function remux(inputs: Piece[][], maps: string[], format: 'mp4' | 'ipod', out: string, signal?: AbortSignal): Promise<{ bytes: number; durationSec: number }> {
   const args = [...inputs.flatMap((_, i) => ['-i', fedInput(i)]), ...maps.flatMap((m) => ['-map', m]), '-c', 'copy', '-map_metadata', '-1', '-movflags', '+faststart', '-f', format, '-y', out];

@@ -60,3 +60,8 @@ export function renditionPieces(r: RenditionMeta, media: { path: string; name: s
   if (r.initSegment !== undefined && !init) throw new Error(`rendition ${r.id}: its init segment is not on disk`);
   return [...(init ? [{ path: init }] : []), ...r.segments.map((s) => ({ store: at.store, bucket: at.bucket, name: at.prefix + s.uri }))];
 }
+
+/** A rendition whose init segment is uploaded too (the remux job's inputs): every piece from the store. */
+export function storedPieces(r: RenditionMeta, at: { store: ObjectStore; bucket: string; prefix: string }): Piece[] {
+  return [...(r.initSegment === undefined ? [] : [r.initSegment]), ...r.segments.map((s) => s.uri)].map((uri) => ({ store: at.store, bucket: at.bucket, name: at.prefix + uri }));
+}

@@ -16,6 +16,7 @@ import { closeStore, openStore } from '../adapters/open-store.js';
 import { parseStoreUri } from '../adapters/uri.js';
 import { ChangedError, TransientError, type ObjectInfo, type ObjectStore } from '../ports.js';
 import { encodeJob, type JobOutputs } from './encode-job.js';
+import { remuxJob } from './remux-job.js';
 import { BadInputError, UsageError } from './errors.js';
 import { probeSource } from '../media/probe.js';
 import type { EventSink } from './progress.js';
@@ -161,12 +162,14 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
     for (const [n, job] of jobs.entries()) {
       ctx.signal?.throwIfAborted();
       const encodeStarted = Date.now();
-      const out = await readingSource(source.server, () =>
-        encodeJob({ path: source.input, probe, plan, job, workDir: work, uploads, sidecars }, (p) => {
-          const fraction = (n + Math.min(1, p.outTimeSec / jobSeconds(plan, job))) / jobs.length;
-          ctx.events.progress('encode', { percent: at('encode', fraction), ...p });
-        }, ctx.signal),
-      );
+      const out = job.remux
+        ? await remuxJob({ plan, job, workDir: work, store: destStore, dest, sourceObject: sourceAt.name, prefix }, ctx.signal)
+        : await readingSource(source.server, () =>
+          encodeJob({ path: source.input, probe, plan, job, workDir: work, uploads, sidecars }, (p) => {
+            const fraction = (n + Math.min(1, p.outTimeSec / jobSeconds(plan, job))) / jobs.length;
+            ctx.events.progress('encode', { percent: at('encode', fraction), ...p });
+          }, ctx.signal),
+        );
       outputs.push(out);
       uploaded.push(...out.uploaded);
       ctx.log(`job ${job.id}: encoded in ${((Date.now() - encodeStarted) / 1000).toFixed(1)} s, at most ${out.peakScratchBytes} bytes of scratch`);

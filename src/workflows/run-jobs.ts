@@ -22,6 +22,8 @@ export interface JobsContext {
   runId: string;
   /** Called once every preview job (JobSpec.preview) has succeeded, while the other jobs go on. */
   onPreview?: () => Promise<void>;
+  /** The jobs to run (default every job of the plan); each still gets the plan as a whole. */
+  jobs?: JobSpec[];
 }
 
 const MAX_BACKOFF_SEC = 600;
@@ -135,8 +137,9 @@ export async function runJobs(ctx: JobsContext): Promise<void> {
   const scope = new CancellationScope();
   const cap = isChunked(ctx.plan) && ctx.settings.chunking ? slots(ctx.settings.chunking.maxInstances, unlessCancelled) : <T>(task: () => Promise<T>) => task();
   await scope.run(async () => {
-    const jobs = ctx.plan.jobs.map((spec) => cap(() => runJob(ctx, spec)));
-    const previews = jobs.filter((_, i) => ctx.plan.jobs[i]!.preview);
+    const specs = ctx.jobs ?? ctx.plan.jobs;
+    const jobs = specs.map((spec) => cap(() => runJob(ctx, spec)));
+    const previews = jobs.filter((_, i) => specs[i]!.preview);
     const onPreview = ctx.onPreview;
     // The preview's publish holds no instance slot: the other chunks keep every instance busy meanwhile.
     const preview = onPreview && previews.length > 0 ? Promise.all(previews).then(() => onPreview()) : undefined;

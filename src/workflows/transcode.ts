@@ -12,6 +12,7 @@ import {
   isCancellation,
   log,
   makeContinueAsNewFunc,
+  patched,
   setHandler,
   upsertMemo,
   setWorkflowOptions,
@@ -20,6 +21,7 @@ import {
 } from '@temporalio/workflow';
 import type { InspectResult, NotifyPlan, PublishDetails, RunFacts, UploadJudgement } from '../activities/index.js';
 import { chunkPlan, previewFirst, previewPlan } from '../domain/chunks.js';
+import { streamPlan } from '../domain/downloads.js';
 import { planLadder } from '../domain/ladder.js';
 import { JOB_RECORD, streamPrefix } from '../domain/layout.js';
 import { formatOciUri } from '../domain/oci-uri.js';
@@ -29,6 +31,7 @@ import { jobProgressSignal, progressQuery, SEARCH_ATTRIBUTES } from './definitio
 import { redactTarget } from '../domain/notify-targets.js';
 import { notifyOutcome, runSummary, type SummaryParts } from './notify.js';
 import { housekeeping, jobControl, storage } from './proxies.js';
+import { remuxAfterStream } from './remux-after.js';
 import { count, runJobs } from './run-jobs.js';
 import { RunState } from './run-state.js';
 import { Uploads, type Lineage } from './uploads.js';
@@ -60,7 +63,8 @@ function plan(request: TranscodeRequest, inspected: InspectResult): Plan {
     // Long sources are split in time (runs recorded before chunking existed have no such setting), and
     // published as a preview first when the cap makes chunks wait (runs recorded before that have no flag).
     if (!settings.chunking) return ladder;
-    const chunked = chunkPlan(ladder, settings.chunking);
+    // Runs recorded before the time-split MP4 download plan without its remux job (Temporal's patch marker).
+    const chunked = chunkPlan(ladder, settings.chunking, { remuxDownload: patched('time-split-mp4') });
     return settings.chunking.previewFirst ? previewFirst(chunked, settings.chunking.maxInstances) : chunked;
   } catch (error) {
     // Anything else is a bug: it fails the workflow task (see `transcode`) until a fixed worker runs it.
@@ -173,16 +177,19 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
         run.playable(false, new Date(Date.parse(at.timings.finishedAt)));
         log.info('preview published', { stage: run.stage, renditions: published.renditions, firstPlayableSec: at.timings.firstPlayableSec });
       });
-      await runJobs({ run, plan: p, source, dest, settings, workflowId: info.workflowId, runId: info.runId, ...(onPreview ? { onPreview } : {}) });
+      // A time-split run's stream goes out without waiting for its MP4 download (remux-after.ts).
+      const stream = streamPlan(p);
+      const jobs = { run, plan: p, source, dest, settings, workflowId: info.workflowId, runId: info.runId };
+      await runJobs({ ...jobs, jobs: stream.jobs, ...(onPreview ? { onPreview } : {}) });
 
       run.setStage('verifying');
-      await storage.verify({ source, dest, plan: p });
+      await storage.verify({ source, dest, plan: stream });
 
       run.setStage('publishing');
       if (uploads.supersededBy !== undefined) throw new CancelledFailure('superseded');
       // Never interrupted half-way; the activity re-checks the source's etag right before the masters.
       run.playable(true);
-      const published = await CancellationScope.nonCancellable(() => storage.publish({ source, dest, plan: p, facts: facts() }));
+      const published = await CancellationScope.nonCancellable(() => storage.publish({ source, dest, plan: stream, facts: facts() }));
       if (published.status === 'superseded') {
         uploads.supersededBy = published.etag;
         throw new CancelledFailure(`superseded by eTag ${published.etag}`);
@@ -209,7 +216,9 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
       if (published.hls) done.hls = published.hls;
       if (published.dash) done.dash = published.dash;
       if (published.thumbnail) done.thumbnail = published.thumbnail;
-      return done;
+      const withDownload = await remuxAfterStream(jobs, facts);
+      if (withDownload) ({ record, details } = withDownload);
+      return { ...done, attempts: { ...run.attempts } };
     });
   } catch (error) {
     // A bug (not a Temporal failure) fails this workflow task before any cleanup command is recorded:

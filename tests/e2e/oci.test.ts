@@ -21,8 +21,10 @@ import { createOciAdapters, type PlacementMiss } from '../../src/adapters/oci/in
 import { createOciTopicPublisher } from '../../src/adapters/oci/notifications.js';
 import { createOciObjectStore, type OciObjectStore } from '../../src/adapters/oci/object-store.js';
 import { loadConfig } from '../../src/config.js';
+import { REMUX_JOB } from '../../src/domain/chunks.js';
 import { notifySenders, type NotifySenders } from '../../src/notify/index.js';
 import { notificationSchema } from '../../src/notify/payload.js';
+import { topLevelBoxes } from '../../src/transcoder/downloads.js';
 import { createWorker, type TranscodeWorkers } from '../../src/worker/create-worker.js';
 import type { TranscodeResult } from '../../src/workflows/definitions.js';
 import { launchBrowser } from '../helpers/browser.js';
@@ -262,17 +264,24 @@ describe('OCI path end to end (stand-in)', () => {
     const object = 'uploads/long take.mp4';
     const workflowId = await upload(await makeClip('landscape', { seconds: 8, width: 854, height: 480 }), object);
     const result = await resultOf(workflowId);
-    // 8 s: two chunks of the 480p rung, and the 360p rung in one preview job beside the audio job.
-    expect(result.attempts).toEqual({ audio: 1, p001: 1, c001: 1, c002: 1 });
+    // 8 s: two chunks of the 480p rung, and the 360p rung in one preview job beside the audio job; then
+    // the remux of the MP4 download from their segments.
+    expect(result.attempts).toEqual({ audio: 1, p001: 1, c001: 1, c002: 1, [REMUX_JOB]: 1 });
     const mine = [...standIn.containerInstances.instances.values()].filter((i) => i.freeformTags.workflowId === workflowId);
-    expect(mine.map((i) => i.freeformTags.jobId)).toEqual(['audio', 'p001', 'c001', 'c002']);
+    expect(mine.map((i) => i.freeformTags.jobId)).toEqual(['audio', 'p001', 'c001', 'c002', REMUX_JOB]);
     const masterPuts = standIn.requests.filter((r) => r.operation === 'PutObject' && r.path.endsWith(`/o/${encodeURIComponent(`${object}/master.m3u8`)}`));
-    expect(masterPuts.map((r) => r.status)).toEqual([200, 200]); // the preview's, then the full one
-    const record = JSON.parse(await streamText(await store.get('media-out', result.record))) as { outcome: string; timings: { firstPlayableSec: number; completeSec: number } };
+    // The preview's, the full stream's, then the same again once the MP4 download is there (job.json lists it).
+    expect(masterPuts.map((r) => r.status)).toEqual([200, 200, 200]);
+    const record = JSON.parse(await streamText(await store.get('media-out', result.record))) as { outcome: string; timings: { firstPlayableSec: number; completeSec: number }; downloads?: { kind: string; name: string }[] };
     expect(record.outcome).toBe('succeeded');
     expect(record.timings.firstPlayableSec).toBeLessThan(record.timings.completeSec);
 
     await download(result.streamPrefix, join(tmp, 'media'));
+    // The MP4 download, remuxed on its own instance from the chunks' segments it read from the bucket.
+    const mp4 = record.downloads?.find((d) => d.kind === 'mp4');
+    expect(mp4?.name).toBe(`${object}/${result.version}/download/480p.mp4`);
+    const boxes = await topLevelBoxes(join(tmp, 'media', mp4!.name));
+    expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
     for (const [engine, manifest] of [['hls', result.hls!], ['shaka', result.dash!]] as const) {
       const r = await play(browser, player, { engine, manifest, top: true, targetSec: 1, seeks: [4] });
       expect(r.ok, JSON.stringify({ engine, reason: r.reason, errors: r.errors, console: r.console.slice(0, 5) })).toBe(true);

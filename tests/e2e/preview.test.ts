@@ -22,6 +22,7 @@ import { temporalJobStarter } from '../../src/api/start.js';
 import { JOB_RECORD, storyboardVtt, streamPrefix } from '../../src/domain/layout.js';
 import { startPreviewServer, type PreviewServer } from '../../src/preview/server.js';
 import { webUiRunUrl } from '../../src/stack/follow.js';
+import { REMUX_JOB } from '../../src/domain/chunks.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { makeClip } from '../helpers/clips.js';
 import { play, startPlayerServer } from '../helpers/player-page/play.js';
@@ -43,6 +44,7 @@ let record: {
   timings: { firstPlayableSec?: number; completeSec?: number };
   plan: { version: string; durationSec: number; jobs: { id: string; videoIds: string[] }[] };
   renditions: { id: string; kind: string; codecs: string; width?: number; height?: number; averageBitrate: number; peakBitrate: number; segments: number }[];
+  downloads?: { kind: string; name: string }[];
 };
 
 interface Cue {
@@ -192,7 +194,7 @@ describe('the preview page (local stack, no key)', () => {
 
 describe('a time-split run on the local stack', () => {
   it('publishes a preview master of the lowest rung first, then the full stream, which plays across the join in both players', async () => {
-    expect(record.plan.jobs.map((j) => j.id)).toEqual(['audio', 'p001', 'c001', 'c002']);
+    expect(record.plan.jobs.map((j) => j.id)).toEqual(['audio', 'p001', 'c001', 'c002', REMUX_JOB]);
     expect(record.plan.jobs[1]!.videoIds).toEqual(['360p']);
     expect(firstMaster?.runOpen).toBe(true);
     expect(firstMaster!.body.match(/^#EXT-X-STREAM-INF:.*RESOLUTION=(\d+x\d+)/gm)?.map((l) => /RESOLUTION=(\S+?)(,|$)/.exec(l)![1])).toEqual(['640x360']);
@@ -208,6 +210,30 @@ describe('a time-split run on the local stack', () => {
         expect(r.ok, JSON.stringify({ engine, manifest, reason: r.reason, errors: r.errors, console: r.console.slice(0, 5) })).toBe(true);
         expect(r.seeksDone.map((s) => s.at)).toEqual([4]);
         expect(r.videoHeight).toBe(720);
+      }
+      // The MP4 download, remuxed from both chunks after them, plays in Chromium's own <video> across the join.
+      const mp4 = record.downloads?.find((d) => d.kind === 'mp4');
+      expect(mp4?.name).toBe(`${OBJECT}/${record.plan.version}/download/720p.mp4`);
+      const page = await browser.newPage();
+      try {
+        const r = await page.evaluate<{ currentTime: number; duration: number; height: number }>(`(async () => {
+          const v = document.createElement('video');
+          v.muted = true;
+          v.src = ${JSON.stringify(`${server.origin}/media/${mp4!.name.split('/').map(encodeURIComponent).join('/')}`)};
+          document.body.append(v);
+          await v.play();
+          v.currentTime = 5;
+          await new Promise((done, fail) => {
+            v.addEventListener('error', () => fail(new Error('media error ' + (v.error && v.error.code))));
+            v.addEventListener('timeupdate', () => v.currentTime >= 5.5 && done());
+          });
+          return { currentTime: v.currentTime, duration: v.duration, height: v.videoHeight };
+        })()`);
+        expect(r.currentTime).toBeGreaterThanOrEqual(5.5);
+        expect(r.duration).toBeCloseTo(record.plan.durationSec, 1);
+        expect(r.height).toBe(720);
+      } finally {
+        await page.close();
       }
     } finally {
       await server.close();

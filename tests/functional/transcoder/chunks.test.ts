@@ -1,13 +1,15 @@
 // A time-split encode with the real transcoder command: three chunk jobs and the audio job of a 12 s
-// source (chunks of one 4 s segment), published by stitching alone, against the single-job encode of
-// the same source; then the same run with one chunk encoded from a shifted offset, which the seam check
-// must catch.
+// source (chunks of one 4 s segment), then the remux job of its MP4 download, published by stitching
+// alone, against the single-job encode of the same source; then the same run with one chunk encoded from
+// a shifted offset, which the seam check must catch.
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, copyFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAudio, checkSeams } from '../../../bench/lib/seams.js';
-import { chunkPlan, segmentFrames } from '../../../src/domain/chunks.js';
+import { chunkPlan, REMUX_JOB, segmentFrames } from '../../../src/domain/chunks.js';
+import { ffprobe } from './harness.js';
+import { topLevelBoxes } from '../../../src/transcoder/downloads.js';
 import { planLadder } from '../../../src/domain/ladder.js';
 import type { Plan, RenditionsFile } from '../../../src/domain/types.js';
 import { probeSource } from '../../../src/media/probe.js';
@@ -39,7 +41,7 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'transcoder-chunks-'));
   // 10 fps keeps the encodes cheap: 4 s segments are still two 2 s GOPs (of 20 frames).
   clip = await makeClip('landscape', { seconds: 12, width: 854, height: 480, fps: 10 });
-  plan = chunkPlan(planLadder(await probeSource(clip), { etag: 'etag-1' }), { thresholdSec: 5, chunkSec: 4 });
+  plan = chunkPlan(planLadder(await probeSource(clip), { etag: 'etag-1', downloads: 'top' }), { thresholdSec: 5, chunkSec: 4 }, { remuxDownload: true });
   for (const name of ['chunked', 'single']) {
     await mkdir(join(scratch, name, 'media-in'), { recursive: true });
     await copyFile(clip, join(scratch, name, 'media-in', 'clip.mp4'));
@@ -62,9 +64,28 @@ const seamInput = (root: string, rung: Plan['video'][number]) => ({
 });
 
 describe('a time-split encode', () => {
-  it('is planned as three chunks of every rung plus the audio job', () => {
+  it('is planned as three chunks of every rung plus the audio job, then the remux of the MP4 download', () => {
     expect(plan.video.map((v) => v.id)).toEqual(['480p', '360p']);
-    expect(plan.jobs.map((j) => j.id)).toEqual(['audio', 'c001', 'c002', 'c003']);
+    expect(plan.jobs.map((j) => j.id)).toEqual(['audio', 'c001', 'c002', 'c003', REMUX_JOB]);
+    expect(plan.downloads).toEqual({ videoId: '480p', mp4Job: REMUX_JOB, m4aJob: 'audio' });
+  });
+
+  it('remuxes the MP4 download from the chunks\' uploaded segments: faststart, every frame, the audio, the packets copied', async () => {
+    const root = stream(join(scratch, 'chunked'));
+    const file = JSON.parse(await readFile(join(root, plan.version, 'renditions', `${REMUX_JOB}.json`), 'utf8')) as RenditionsFile;
+    expect(file.renditions).toEqual([]);
+    const mp4 = file.downloads?.find((d) => d.kind === 'mp4');
+    expect(mp4).toMatchObject({ name: `${plan.version}/download/480p.mp4`, videoId: '480p', audioId: 'audio' });
+    const path = join(root, mp4!.name);
+    expect((await topLevelBoxes(path)).filter((b) => b === 'moov' || b === 'mdat')).toEqual(['moov', 'mdat']);
+    const probed = (await ffprobe(['-count_packets', '-show_streams', '--', path])) as { streams: { codec_type: string; nb_read_packets?: string; duration?: string }[] };
+    const video = probed.streams.find((s) => s.codec_type === 'video');
+    expect(Number(video?.nb_read_packets)).toBe(120);
+    expect(Number(probed.streams.find((s) => s.codec_type === 'audio')?.duration)).toBeCloseTo(12, 1);
+    // Copied, not encoded again: the MP4 holds the chunks' own 480p packets, in order.
+    const sizes = async (input: string): Promise<string[]> =>
+      ((await ffprobe(['-select_streams', 'v:0', '-show_entries', 'packet=size', '--', input])) as { packets: { size: string }[] }).packets.map((p) => p.size);
+    expect(await sizes(path)).toEqual(await sizes(join(root, plan.version, '480p', 'playlist.m3u8')));
   });
 
   it('writes global segment numbers and timestamps, one init segment per rung byte-identical to the single job\'s, and playlists that list them in order', async () => {

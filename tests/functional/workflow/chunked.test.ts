@@ -2,11 +2,12 @@
 // A 60 s source above a 5 s threshold becomes 15 chunk jobs of one 4 s segment plus the audio job; the
 // run keeps at most 3 instances, frees each as soon as its chunk is done, retries a crashed chunk alone
 // on a fresh instance, and a cancel deletes every instance. The history stays within historyBudget.
-// With preview-first on, the lowest rung and the audio are encoded and published first.
+// With preview-first on, the lowest rung and the audio are encoded and published first. The MP4 download's
+// remux job starts only when every other job is done.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
-import { chunkPlan, historyBudget, previewFirst } from '../../../src/domain/chunks.js';
+import { chunkPlan, historyBudget, previewFirst, REMUX_JOB } from '../../../src/domain/chunks.js';
 import { workflowIdFor } from '../../../src/domain/events.js';
 import { planLadder } from '../../../src/domain/ladder.js';
 import { progressQuery } from '../../../src/workflows/definitions.js';
@@ -17,12 +18,14 @@ import { startTemporal } from '../../helpers/temporal.js';
 const CAP = 3;
 const chunking = { thresholdSec: 5, chunkSec: 4, maxInstances: CAP, previewFirst: false };
 const probe = { ...PROBE, durationSec: 60 };
-const plan = chunkPlan(planLadder(probe, { etag: 'x' }), chunking);
+const plan = chunkPlan(planLadder(probe, { etag: 'x', downloads: 'top' }), chunking, { remuxDownload: true });
 
 let env: TestWorkflowEnvironment;
 let stack: StubStack;
 /** The most instances alive (created, not deleted) at any start. */
 let peak = 0;
+/** Instances alive when the remux job (the MP4 download) started, itself included. */
+let liveAtRemux: string[] = [];
 
 const idOf = (object: string): string => workflowIdFor({ namespace: NAMESPACE, bucket: BUCKET, object });
 
@@ -42,6 +45,7 @@ beforeAll(async () => {
   stack.world.runner.start = async (launch) => {
     const handle = await start(launch);
     peak = Math.max(peak, stack.world.runner.live().length);
+    if (launch.tags.jobId === REMUX_JOB) liveAtRemux = stack.world.runner.live().map((j) => j.tags.jobId ?? '');
     return handle;
   };
 });
@@ -58,8 +62,9 @@ beforeEach(() => {
 const jobsOf = (object: string) => [...stack.world.runner.jobs.values()].filter((j) => j.tags.workflowId === idOf(object));
 
 describe('a time-split run', () => {
-  it('runs 15 chunks and the audio job at most 3 at a time, frees every instance, and stays within its history budget', async () => {
-    expect(plan.jobs).toHaveLength(16);
+  it('runs 15 chunks and the audio job at most 3 at a time, then the MP4 remux, frees every instance, and stays within its history budget', async () => {
+    expect(plan.jobs).toHaveLength(17);
+    expect(plan.downloads).toEqual({ videoId: '360p', mp4Job: REMUX_JOB, m4aJob: 'audio' });
     const object = 'film.mp4';
     await stack.announce(object, stack.world.upload(object));
     const handle = env.client.workflow.getHandle<typeof transcode>(idOf(object));
@@ -72,6 +77,9 @@ describe('a time-split run', () => {
     expect(peak).toBe(CAP);
     // The audio job (the longest) is started first.
     expect(jobs[0]?.tags.jobId).toBe('audio');
+    // The remux reads every other job's outputs: it starts last, when all of them are done and deleted.
+    expect(jobs.at(-1)?.tags.jobId).toBe(REMUX_JOB);
+    expect(liveAtRemux).toEqual([REMUX_JOB]);
     const events = (await handle.fetchHistory()).events?.length ?? 0;
     const budget = historyBudget(plan, { maxAttempts: stack.config.job.maxAttempts, instances: CAP });
     console.log(`chunked run: ${plan.jobs.length} jobs, ${events} history events (budget ${budget.events}, ${((events - 40) / plan.jobs.length).toFixed(1)} per job)`);
@@ -82,8 +90,8 @@ describe('a time-split run', () => {
       const data = a?.activityType?.name === 'startJob' ? a.input?.payloads?.[0]?.data : undefined;
       return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as { jobId: string; plan: { jobs: unknown[] } }] : [];
     });
-    expect(starts).toHaveLength(16);
-    for (const start of starts) expect(start.plan.jobs.length, start.jobId).toBe(start.jobId === 'audio' ? 16 : 1);
+    expect(starts).toHaveLength(17);
+    for (const start of starts) expect(start.plan.jobs.length, start.jobId).toBe(start.jobId === 'audio' || start.jobId === REMUX_JOB ? 17 : 1);
     expect((await handle.query(progressQuery)).percent).toBe(100);
   });
 
@@ -99,6 +107,20 @@ describe('a time-split run', () => {
     const c007 = jobsOf(object).filter((j) => j.tags.jobId === 'c007');
     expect(c007.map((j) => j.tags.attempt)).toEqual(['1', '2']);
     expect(new Set(c007.map((j) => j.id)).size).toBe(2);
+    expect(jobsOf(object).every((j) => j.deleted)).toBe(true);
+  });
+
+  it('an MP4 remux that fails on every instance leaves the published stream as it is, without the download', async () => {
+    const object = 'no-mp4.mp4';
+    stack.world.runner.afterCreate = (job) => {
+      if (job.tags.jobId === REMUX_JOB) setTimeout(() => stack.world.runner.finish(job.id, 'failed'), 5).unref();
+    };
+    await stack.announce(object, stack.world.upload(object));
+    const result = await env.client.workflow.getHandle<typeof transcode>(idOf(object)).result();
+    expect(result.outcome).toBe('published');
+    expect(jobsOf(object).filter((j) => j.tags.jobId === REMUX_JOB)).toHaveLength(stack.config.job.maxAttempts);
+    // One publish: the stream's. The second, recording the download, never came.
+    expect(stack.world.publishes.filter((p) => p.object === object).map((p) => p.preview)).toEqual([false]);
     expect(jobsOf(object).every((j) => j.deleted)).toBe(true);
   });
 
@@ -146,11 +168,13 @@ describe('a time-split run', () => {
     expect(chunksDoneAtPreview).toBeGreaterThanOrEqual(0);
     expect(chunksDoneAtPreview).toBeLessThan(15);
     const publishes = stack.world.publishes.filter((p) => p.object === object);
-    expect(publishes.map((p) => [p.preview, p.renditions])).toEqual([[true, [lowest]], [false, ladder.video.map((v) => v.id)]]);
-    const [first, full] = publishes.map((p) => p.timings);
+    // The preview, the full stream, then the same stream again with its MP4 download recorded.
+    expect(publishes.map((p) => [p.preview, p.renditions])).toEqual([[true, [lowest]], [false, ladder.video.map((v) => v.id)], [false, ladder.video.map((v) => v.id)]]);
+    const [first, full, withDownload] = publishes.map((p) => p.timings);
     expect(first!.firstPlayableSec).toBeGreaterThan(0);
     expect(full!.firstPlayableSec).toBe(first!.firstPlayableSec);
     expect(full!.completeSec).toBeGreaterThan(full!.firstPlayableSec!);
+    expect(withDownload!.completeSec).toBe(full!.completeSec);
     expect(jobsOf(object).every((j) => j.deleted)).toBe(true);
   });
 });

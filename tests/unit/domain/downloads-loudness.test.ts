@@ -1,7 +1,8 @@
 // Which job makes which download (domain/downloads.ts), and loudnorm's report and second pass (domain/loudness.ts).
 import { describe, expect, it } from 'vitest';
-import { chunkPlan } from '../../../src/domain/chunks.js';
-import { downloadRung, planDownloads } from '../../../src/domain/downloads.js';
+import { chunkPlan, previewFirst, REMUX_JOB } from '../../../src/domain/chunks.js';
+import { planSchema } from '../../../src/domain/contract.js';
+import { downloadRung, planDownloads, streamPlan } from '../../../src/domain/downloads.js';
 import { planLadder } from '../../../src/domain/ladder.js';
 import { normalizationMode, normalizeFilter, parseLoudnormReports, unnormalizable } from '../../../src/domain/loudness.js';
 import type { SourceProbe } from '../../../src/domain/types.js';
@@ -34,6 +35,29 @@ describe('planDownloads', () => {
     expect(planLadder(probe(60), { downloads: '360p', parallelism: 'per-rendition' }).downloads).toEqual({ videoId: '360p', mp4Job: '360p', m4aJob: '360p' });
     const chunked = chunkPlan(planLadder(probe(3600), { downloads: 'top' }), { thresholdSec: 1200, chunkSec: 60 });
     expect(chunked.downloads).toEqual({ videoId: '1080p', m4aJob: 'audio', skipped: ['no MP4: a time-split run has no job holding the whole 1080p rung'] });
+  });
+
+  it('gives a time-split run a remux job for the MP4, last, encoding nothing', () => {
+    const chunked = chunkPlan(planLadder(probe(3600), { downloads: '720p' }), { thresholdSec: 1200, chunkSec: 60 }, { remuxDownload: true });
+    expect(chunked.downloads).toEqual({ videoId: '720p', mp4Job: REMUX_JOB, m4aJob: 'audio' });
+    expect(chunked.jobs.at(-1)).toEqual({ id: REMUX_JOB, videoIds: [], audio: false, thumbnails: false, remux: true });
+    expect(chunked.jobs.filter((j) => j.remux)).toHaveLength(1);
+    expect(planSchema.parse(chunked)).toEqual(chunked);
+    // No download, no remux job: nothing for it to make.
+    for (const downloads of ['off', undefined]) {
+      const none = chunkPlan(planLadder(probe(3600), downloads ? { downloads } : {}), { thresholdSec: 1200, chunkSec: 60 }, { remuxDownload: true });
+      expect(none.jobs.some((j) => j.remux), String(downloads)).toBe(false);
+    }
+    // The stream is published without it, the MP4 said to follow; the whole plan is published after it.
+    const stream = streamPlan(chunked);
+    expect(stream.jobs).toEqual(chunked.jobs.slice(0, -1));
+    expect(stream.downloads).toEqual({ videoId: '720p', m4aJob: 'audio', skipped: [`the MP4 follows the stream: job ${REMUX_JOB} remuxes it once the stream is published`] });
+    const single = planLadder(probe(60), { downloads: 'top' });
+    expect(streamPlan(single)).toBe(single);
+    // Preview first keeps it last, and does not count it among the jobs that wait for an instance.
+    const preview = previewFirst(chunked, 20);
+    expect(preview.jobs.at(-1)?.id).toBe(REMUX_JOB);
+    expect(previewFirst(chunked, chunked.jobs.length - 1)).toBe(chunked);
   });
 
   it('makes none without audio or with MPEG-TS segments', () => {
