@@ -125,11 +125,13 @@ function recipe(kind: ClipKind | FeatureClipKind, o: Required<ClipOptions>): { e
       return { ext: 'mp4', args: hdr(o, 'arib-std-b67') };
     case 'interlaced-ts':
       // Broadcast-style: MPEG-2 video, interlaced (top field first, fields from a double-rate source so
-      // each field differs: combing if not deinterlaced), MP2 audio, in MPEG-TS.
+      // each field differs: combing if not deinterlaced), MP2 audio, in MPEG-TS. Rendered at 1080 and
+      // scaled down, as a 1080i master's lower rungs are: the fine detail makes x264's adaptive B-frames
+      // vary between segments (the DTS defect of issue 12 showed only then).
       return {
         ext: 'ts',
-        args: ['-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=${fps * 2}:duration=${s}`, ...tone(s),
-          '-vf', 'tinterlace=mode=interleave_top,setfield=tff', '-c:v', 'mpeg2video', '-b:v', '3M', '-flags', '+ilme+ildct', '-top', '1',
+        args: ['-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=${fps * 2}:duration=${s}`, ...tone(s),
+          '-vf', `scale=${w}:${h},tinterlace=mode=interleave_top,setfield=tff`, '-c:v', 'mpeg2video', '-b:v', '3M', '-flags', '+ilme+ildct', '-top', '1',
           '-c:a', 'mp2', '-f', 'mpegts'],
       };
   }
