@@ -99,11 +99,11 @@ function recipe(kind: ClipKind | FeatureClipKind, o: Required<ClipOptions>): { e
         args: [...video(w, h, fps, s), ...tone(s + 1), '-i', 'SIDE_SRT', '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-c:s', 'srt'],
       };
     case 'two-languages':
-      // A dubbed title: English (440 Hz, default, titled) and French (660 Hz). Matroska, which keeps a
-      // track title (MP4 has only a handler name).
+      // A dubbed title: English (440 Hz, 5.1, default, titled) and French (660 Hz, stereo). Matroska, which
+      // keeps a track title (MP4 has only a handler name).
       return {
         ext: 'mkv',
-        args: [...video(w, h, fps, s), ...tone(s), '-f', 'lavfi', '-i', `sine=frequency=660:sample_rate=48000:duration=${s},aformat=channel_layouts=stereo`,
+        args: [...video(w, h, fps, s), ...tone(s, '5.1'), '-f', 'lavfi', '-i', `sine=frequency=660:sample_rate=48000:duration=${s},aformat=channel_layouts=stereo`,
           '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-metadata:s:a:0', 'language=eng', '-metadata:s:a:0', 'title=English',
           '-metadata:s:a:1', 'language=fra', '-disposition:a:0', 'default', '-disposition:a:1', '0'],
       };
