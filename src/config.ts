@@ -2,7 +2,7 @@
 // place. Temporal's own connection settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 // TLS) are read by @temporalio/envconfig, in the ecosystem's own form, not here.
 import { z } from 'zod';
-import { audioSelectionSchema, parallelismSchema, presetSchema, segmentFormatSchema, streamFormatSchema } from './domain/contract.js';
+import { audioSelectionTextSchema, parallelismSchema, presetSchema, segmentFormatSchema, streamFormatSchema } from './domain/contract.js';
 import { targetListSchema } from './domain/notify-targets.js';
 
 export const csv = z
@@ -50,7 +50,9 @@ const settingsSchema = z.object({
   parallelism: parallelismSchema.default('single'),
   segmentFormat: segmentFormatSchema.default('cmaf'),
   /** Source audio tracks kept: `all`, `first` (the source's default track) or languages (`eng,fra`). */
-  audioTracks: z.string().transform((v) => (v === 'all' || v === 'first' ? v : v.split(',').map((x) => x.trim()).filter(Boolean))).pipe(audioSelectionSchema).default('all'),
+  audioTracks: audioSelectionTextSchema.default('all'),
+  /** A 5.1 AAC rendition besides the stereo one of each audio track with 6 or more channels (its own HLS group, DASH AdaptationSet). */
+  surround: bool.default(true),
   /** The MP4 download's rung: `top`, a rung id (`720p`; a smaller source: the highest rung below it) or `off` (no MP4 nor M4A). */
   downloads: z.string().regex(/^[A-Za-z0-9_-]{1,23}$/, 'must be top, off or a rung id such as 720p').default('top'),
   /** EBU R128 loudness of every audio rendition: `measure` (source and output, in job.json), `normalize` (also two-pass loudnorm), `off`. */
@@ -156,6 +158,7 @@ export const ENV_NAMES = {
   parallelism: 'OCI_TRANSCODE_PARALLELISM',
   segmentFormat: 'OCI_TRANSCODE_SEGMENT_FORMAT',
   audioTracks: 'OCI_TRANSCODE_AUDIO_TRACKS',
+  surround: 'OCI_TRANSCODE_SURROUND',
   downloads: 'OCI_TRANSCODE_DOWNLOADS',
   'loudness.mode': 'OCI_TRANSCODE_LOUDNESS',
   'loudness.targetLufs': 'OCI_TRANSCODE_LOUDNESS_TARGET',

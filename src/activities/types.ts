@@ -12,6 +12,8 @@ export interface RunSettings {
   segmentFormat: SegmentFormat;
   /** Absent in runs recorded before audio tracks were selectable (then: all). */
   audioTracks?: AudioSelection;
+  /** 5.1 renditions of 5.1 tracks; absent in runs recorded before them (then: none). */
+  surround?: boolean;
   /** The MP4 download's rung (`top`, a rung id) or `off`; absent in runs recorded before downloads (then: none). */
   downloads?: string;
   /** Loudness measured or normalised; absent when off (and in runs recorded before it). */

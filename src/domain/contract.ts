@@ -99,6 +99,8 @@ export const languageSchema = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}
 /** Which source audio tracks become renditions: every decodable one, the default one only, or those of these languages. */
 export const audioSelectionSchema = z.union([z.enum(['all', 'first']), z.array(languageSchema).min(1)]);
 export type AudioSelection = z.infer<typeof audioSelectionSchema>;
+/** The same as a setting or a flag spells it: `all`, `first` or languages (`eng,fra`). */
+export const audioSelectionTextSchema = z.string().transform((v) => (v === 'all' || v === 'first' ? v : v.split(',').map((x) => x.trim()).filter(Boolean))).pipe(audioSelectionSchema);
 
 /** How a track is used (DASH Role, HLS DEFAULT/CHARACTERISTICS), from the source's dispositions. */
 export const audioRoleSchema = z.enum(['main', 'alternate', 'commentary', 'dub', 'description']);

@@ -33,6 +33,8 @@ export interface PlanOptions {
   etag?: string;
   /** Which source audio tracks to keep (default all; the seed preset keeps one, as the original did). */
   audioTracks?: AudioSelection;
+  /** A 5.1 rendition besides the stereo one of every track with 6 or more channels (default off: plans recorded before it). */
+  surround?: boolean;
   /** Loudness measured, or measured and normalised, by the audio job (default: neither). */
   loudness?: LoudnessSpec;
   /** The MP4 download's rung (`top`, a rung id) or `off` (the default: no downloads). */
@@ -210,8 +212,32 @@ function selectAudio(probe: SourceProbe, selection: AudioSelection): AudioProbe[
   return first ? [first, ...wanted.filter((a) => a !== first)] : [];
 }
 
-function planAudio(probe: SourceProbe, preset: PresetName, selection: AudioSelection): AudioRendition[] {
+/** AAC-LC 5.1 (mp4a.40.2, which Chromium's MSE decodes; E-AC-3 it refuses): 64 kbit/s a full channel. */
+const SURROUND = { channels: 6, bitrate: 384_000 };
+
+/**
+ * The 5.1 renditions, after every stereo one: a copy of the stereo rendition of each track with 6 or
+ * more channels (7.1 is downmixed), same name, language and role, in the manifests' own surround group.
+ */
+function withSurround(stereo: AudioRendition[], tracks: AudioProbe[]): AudioRendition[] {
+  const ids = new Set(stereo.map((a) => a.id));
+  const surround = stereo.flatMap((a, n) => {
+    if ((tracks[n]?.channels ?? 0) < SURROUND.channels) return [];
+    let id = `${a.id}-51`;
+    for (let k = 2; ids.has(id); k++) id = `${a.id}-51-${k}`;
+    ids.add(id);
+    return [{ ...a, id, ...SURROUND }];
+  });
+  return [...stereo, ...surround];
+}
+
+function planAudio(probe: SourceProbe, preset: PresetName, selection: AudioSelection, surround: boolean): AudioRendition[] {
   const tracks = selectAudio(probe, preset === 'seed' ? 'first' : selection);
+  const stereo = stereoAudio(probe, preset, tracks);
+  return surround && preset !== 'seed' ? withSurround(stereo, tracks) : stereo;
+}
+
+function stereoAudio(probe: SourceProbe, preset: PresetName, tracks: AudioProbe[]): AudioRendition[] {
   if (tracks.length === 1 && !probe.audioTracks) {
     // One track, as every plan had before tracks were named: the same rendition, nothing added.
     const only = tracks[0];
@@ -263,7 +289,7 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
   // An interlaced stream's base rate may be its field rate (H.264 PAFF): deinterlacing keeps the frame rate.
   const fps = probe.video ? planFps(picture?.deinterlace ? probe.video.fps : sourceFps(probe.video)) : 0;
   const video = probe.video ? planVideo(probe.video, probe, preset, fps) : [];
-  const [audio, ...moreAudio] = planAudio(probe, preset, options.audioTracks ?? 'all');
+  const [audio, ...moreAudio] = planAudio(probe, preset, options.audioTracks ?? 'all', options.surround === true);
   const gopFrames = video.length === 0 ? 0 : preset === 'seed' ? 48 : Math.max(1, Math.round(GOP_SECONDS * fps));
   // Default segments are whole GOPs (4 s at 30 fps, 4.004 s at 29.97), so every cut lands on a keyframe.
   const segmentSeconds = preset === 'seed' ? 5 : video.length === 0 ? GOP_SECONDS * GOPS_PER_SEGMENT : (GOPS_PER_SEGMENT * gopFrames) / fps;

@@ -137,8 +137,11 @@ function streamOptions(spec: EncodeSpec): string[] {
   });
   if (spec.video.length > 0) {
     // Closed, fixed GOPs with keyframes on the same frame numbers in every rendition: segments align.
+    // And a fixed B-frame pattern (b-adapt 0): every segment then has the same most negative composition
+    // offset, which ffmpeg's DASH reader, opening each segment afresh, takes as that segment's PTS shift
+    // (adaptive B-frames gave segments of one rung different shifts: two frames on one PTS at the join).
     const g = String(spec.gopFrames);
-    opts.push('-preset', spec.x264Preset ?? X264_PRESET, '-g', g, '-keyint_min', g, '-sc_threshold', '0', '-flags:v', '+cgop',
+    opts.push('-preset', spec.x264Preset ?? X264_PRESET, '-b_strategy', '0', '-g', g, '-keyint_min', g, '-sc_threshold', '0', '-flags:v', '+cgop',
       '-force_key_frames', `expr:eq(mod(n,${g}),0)`, '-pix_fmt', 'yuv420p');
     // Tone-mapped output says what it is; otherwise a player may take the source's tags for it.
     if (spec.toneMap) opts.push('-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv');

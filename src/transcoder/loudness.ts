@@ -14,7 +14,8 @@ export interface TrackToMeasure {
   channels: number;
 }
 
-const layout = (channels: number): string => (channels === 1 ? 'mono' : channels === 2 ? 'stereo' : `${channels}c`);
+// 5.1 by name: a 5.1(side) or 7.1 source is remapped or downmixed to it, as the encode does (an unordered 6c would only relabel).
+const layout = (channels: number): string => (channels === 1 ? 'mono' : channels === 2 ? 'stereo' : channels === 6 ? '5.1' : `${channels}c`);
 /** Instance names are filter labels: ids are path-safe, but `-` is not a label character. */
 const label = (i: number): string => `t${i}`;
 

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { DEFAULT_SCRATCH_BYTES, type Config } from '../config.js';
 import { jobSeconds } from '../domain/chunks.js';
-import { planLadder } from '../domain/ladder.js';
+import { planLadder, type PlanOptions } from '../domain/ladder.js';
 import { streamPrefix, versionFolder } from '../domain/layout.js';
-import type { DestRef, Plan, PresetName, SegmentFormat, StreamFormat } from '../domain/types.js';
+import type { AudioSelection, DestRef, Plan, PresetName, SegmentFormat, StreamFormat } from '../domain/types.js';
 import { LocalFolderStore } from '../adapters/local/object-store.js';
 import { closeStore, openStore } from '../adapters/open-store.js';
 import { parseStoreUri } from '../adapters/uri.js';
@@ -36,6 +36,9 @@ export interface TranscodeArgs {
   publish?: boolean;
   formats?: StreamFormat[];
   segmentFormat?: SegmentFormat;
+  /** Source audio tracks kept when planning here (default all), and whether 5.1 tracks also get a 5.1 rendition (default yes). */
+  audioTracks?: AudioSelection;
+  surround?: boolean;
   workDir?: string;
 }
 
@@ -60,6 +63,19 @@ export interface TranscodeResult {
 // Overall percent of the run by stage: encoding (with its uploads) is nearly all of the time.
 const SPAN = { encode: [0, 95], upload: [95, 99], publish: [99, 100] } as const;
 const at = (stage: keyof typeof SPAN, fraction: number): number => SPAN[stage][0] + (SPAN[stage][1] - SPAN[stage][0]) * Math.max(0, Math.min(1, fraction));
+
+/** The plan a run without --plan makes: one job, the flags' choices, 5.1 renditions unless turned off (as the workflow's default). */
+export function planOptions(args: TranscodeArgs, etag: string): PlanOptions {
+  return {
+    ...(args.preset ? { preset: args.preset } : {}),
+    ...(args.formats ? { formats: args.formats } : {}),
+    ...(args.segmentFormat ? { segmentFormat: args.segmentFormat } : {}),
+    ...(args.audioTracks ? { audioTracks: args.audioTracks } : {}),
+    surround: args.surround ?? true,
+    parallelism: 'single',
+    etag,
+  };
+}
 
 /** Where ffprobe and ffmpeg read the source: a folder bucket's own file, or a range server over the store. */
 async function openSource(store: ObjectStore, bucket: string, name: string, head: ObjectInfo): Promise<{ input: string; server?: SourceServer }> {
@@ -139,13 +155,7 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
       const sidecars = await findSidecars(sourceStore, sourceAt.bucket, sourceAt.name);
       if (sidecars.length > 0) probe.sidecars = sidecars;
     }
-    const plan = args.plan ?? planLadder(probe, {
-      ...(args.preset ? { preset: args.preset } : {}),
-      ...(args.formats ? { formats: args.formats } : {}),
-      ...(args.segmentFormat ? { segmentFormat: args.segmentFormat } : {}),
-      parallelism: 'single',
-      etag: head.etag,
-    });
+    const plan = args.plan ?? planLadder(probe, planOptions(args, head.etag));
     if (args.plan && args.plan.version !== versionFolder(head.etag)) {
       // The workflow planned another upload of this name; it supersedes stale runs itself.
       ctx.log(`warning: the plan is for version ${args.plan.version}, the source now is ${versionFolder(head.etag)} (etag ${head.etag})`);

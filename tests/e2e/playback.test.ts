@@ -79,6 +79,8 @@ interface Case {
   durationSec: number;
   display?: { width: number; height: number };
   hasAudio: boolean;
+  /** A 5.1 source: a 5.1 rendition besides the stereo one, in its own HLS group (a second variant per rung). */
+  surround: boolean;
   rungs: number[];
   hls: HlsStream;
   dash: DashStream;
@@ -109,6 +111,7 @@ describe.each(CLIPS)('$kind', ({ kind, options }) => {
       durationSec: probed.durationSec,
       display,
       hasAudio: probed.streams.some((s) => s.type === 'audio'),
+      surround: probed.streams.some((s) => s.type === 'audio' && (s.channels ?? 0) >= 6),
       rungs: display ? expectedShortSides(Math.round(Math.min(display.width, display.height))) : [],
       hls: await readHls(join(streamDir, MASTER_PLAYLIST), streamDir),
       dash: await readMpd(join(streamDir, DASH_MANIFEST), streamDir),
@@ -124,10 +127,12 @@ describe.each(CLIPS)('$kind', ({ kind, options }) => {
     expect(Math.abs(r.duration - c.durationSec), `player duration ${r.duration}`).toBeLessThanOrEqual(DURATION_TOLERANCE_SEC);
     expect(Object.entries(r.codecsSupported).filter(([, ok]) => !ok), 'codecs MSE refuses').toEqual([]);
     if (c.display) {
-      // One variant per rung (a single audio track), and the pinned top rung is what played.
-      expect(r.variants.map((v) => Math.min(v.width, v.height)).sort((a, b) => b - a)).toEqual(c.rungs);
+      // One variant per rung and audio group (stereo; 5.1 for a 5.1 source), and the pinned top rung is what played.
+      expect(r.variants.map((v) => Math.min(v.width, v.height)).sort((a, b) => b - a)).toEqual(c.rungs.flatMap((s) => (c.surround ? [s, s] : [s])));
       expect(r.variants.every((v) => v.videoCodec.startsWith('avc1') && (v.audioCodec !== '') === c.hasAudio)).toBe(true);
       expect(Math.min(r.videoWidth, r.videoHeight)).toBe(c.rungs[0]);
+      // The top variant of a 5.1 source carries the 5.1 rendition: the player chose it, fetched it and played.
+      if (c.surround) expect({ channels: r.audioChannels, folders: r.audioFolders }, why).toEqual({ channels: 6, folders: ['audio-51'] });
     } else {
       expect(r.variants.length).toBeGreaterThanOrEqual(1);
       expect(r.variants.every((v) => v.videoCodec === '' && v.height === 0 && v.audioCodec.startsWith('mp4a'))).toBe(true);
@@ -140,10 +145,12 @@ describe.each(CLIPS)('$kind', ({ kind, options }) => {
   it.concurrent('plays manifest.mpd in shaka-player', ({ expect }) => playsIn(expect, 'shaka', DASH_MANIFEST));
 
   it('decodes every stream of every rendition through master.m3u8 and the MPD with ffmpeg', async () => {
-    // Expected variants and representations: one per rung, one audio (or none).
+    // Expected variants and representations: one per rung, one audio (or none); a 5.1 source adds its 5.1
+    // rendition (a representation, and an HLS variant per rung in its own group).
+    const audioCount = c.hasAudio ? (c.surround ? 2 : 1) : 0;
     const reps = (type: string): number => c.dash.representations.filter((r) => r.contentType === type).length;
-    expect({ video: reps('video'), audio: reps('audio') }).toEqual({ video: c.rungs.length, audio: c.hasAudio ? 1 : 0 });
-    expect(c.hls.variants.length).toBe(Math.max(1, c.rungs.length));
+    expect({ video: reps('video'), audio: reps('audio') }).toEqual({ video: c.rungs.length, audio: audioCount });
+    expect(c.hls.variants.length).toBe(Math.max(1, c.rungs.length) * (c.surround ? 2 : 1));
     // ffmpeg 5.1's DASH demuxer needs an absolute path.
     const inputs = [c.hls.masterPath, resolve(c.dash.mpdPath)];
     const results = await Promise.all(inputs.map((input) => Promise.all([decodeAll(input), probe(input)])));
@@ -152,12 +159,14 @@ describe.each(CLIPS)('$kind', ({ kind, options }) => {
       expect(decoded.warnings, `${input}: ffmpeg complained`).toEqual([]);
       const videos = decoded.streams.filter((s) => s.type === 'video');
       const audios = decoded.streams.filter((s) => s.type === 'audio');
-      expect(videos.length, input).toBe(c.rungs.length);
-      expect(audios.length, input).toBe(c.hasAudio ? 1 : 0);
+      // ffmpeg's HLS reader gives each variant a stream: a 5.1 source lists every rung twice (stereo and 5.1 variant).
+      expect(videos.length, input).toBe(c.rungs.length * (input === c.hls.masterPath && c.surround ? 2 : 1));
+      expect(audios.length, input).toBe(audioCount);
       for (const s of decoded.streams) {
         expect(s.frames, `${input} stream ${s.index}`).toBeGreaterThan(0);
         expect(checks.durationProblem(`${input} stream ${s.index} decoded`, s.durationSec, c.durationSec, DURATION_TOLERANCE_SEC)).toEqual([]);
       }
+      expect(probed.streams.filter((s) => s.type === 'audio').map((s) => s.channels).sort(), input).toEqual(c.surround ? [2, 6] : c.hasAudio ? [2] : []);
       for (const s of probed.streams) {
         if (s.type === 'video') {
           expect({ codec: s.codec, pixFmt: s.pixFmt }).toEqual({ codec: 'h264', pixFmt: 'yuv420p' });
@@ -165,7 +174,7 @@ describe.each(CLIPS)('$kind', ({ kind, options }) => {
           const dar = ((s.width ?? 0) * s.sar) / (s.height ?? 1);
           expect(Math.abs(dar / (c.display!.width / c.display!.height) - 1), `${s.width}x${s.height} sar ${s.sar}`).toBeLessThan(0.02);
         } else if (s.type === 'audio') {
-          expect({ codec: s.codec, channels: s.channels, sampleRate: s.sampleRate }).toEqual({ codec: 'aac', channels: 2, sampleRate: 48000 });
+          expect({ codec: s.codec, sampleRate: s.sampleRate }).toEqual({ codec: 'aac', sampleRate: 48000 });
         }
       }
     }

@@ -1,5 +1,6 @@
 // Issue 12 "Done means", audio part: hls.js and shaka-player in Chromium list every audio language of a
-// dubbed title, switch to the other one and play it (its segments fetched after the switch). Captions part:
+// dubbed title, switch to the other one and play it (its segments fetched after the switch), and offer the
+// English 5.1 track in 5.1 too (the 5.1 rendition playing is checked by playback.test.ts). Captions part:
 // both list the text tracks (an embedded SDH SubRip stream, a forced sidecar) and fetch the one shown.
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -49,7 +50,9 @@ describe.each([
     const r = await play(browser, server, { engine, manifest: `dubbed.mkv/${manifest}`, audio: 'fra', targetSec: 1.5 });
     const why = JSON.stringify({ reason: r.reason, errors: r.errors, console: r.console.slice(0, 10), r });
     expect(r.ok, why).toBe(true);
-    expect([...r.audioLanguages].sort()).toEqual(['eng', 'fra']);
+    expect([...new Set(r.audioLanguages)].sort()).toEqual(['eng', 'fra']);
+    // English is offered in 5.1 as well (its own HLS group, its own DASH AdaptationSet), French in stereo.
+    expect([...new Set(r.audioTrackList.map((t) => `${t.language} ${t.channels}`))].sort(), why).toEqual(['eng 2', 'eng 6', 'fra 2']);
     expect([r.audioSwitchedTo, r.audioLanguage]).toEqual(['fra', 'fra']);
     expect(r.audioSegmentsAfterSwitch, why).toBeGreaterThan(0);
   });

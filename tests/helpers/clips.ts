@@ -99,11 +99,11 @@ function recipe(kind: ClipKind | FeatureClipKind, o: Required<ClipOptions>): { e
         args: [...video(w, h, fps, s), ...tone(s + 1), '-i', 'SIDE_SRT', '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-c:s', 'srt'],
       };
     case 'two-languages':
-      // A dubbed title: English (440 Hz, default, titled) and French (660 Hz). Matroska, which keeps a
-      // track title (MP4 has only a handler name).
+      // A dubbed title: English (440 Hz, 5.1, default, titled) and French (660 Hz, stereo). Matroska, which
+      // keeps a track title (MP4 has only a handler name).
       return {
         ext: 'mkv',
-        args: [...video(w, h, fps, s), ...tone(s), '-f', 'lavfi', '-i', `sine=frequency=660:sample_rate=48000:duration=${s},aformat=channel_layouts=stereo`,
+        args: [...video(w, h, fps, s), ...tone(s, '5.1'), '-f', 'lavfi', '-i', `sine=frequency=660:sample_rate=48000:duration=${s},aformat=channel_layouts=stereo`,
           '-map', '0', '-map', '1', '-map', '2', ...x264, ...aac, '-metadata:s:a:0', 'language=eng', '-metadata:s:a:0', 'title=English',
           '-metadata:s:a:1', 'language=fra', '-disposition:a:0', 'default', '-disposition:a:1', '0'],
       };
@@ -125,11 +125,13 @@ function recipe(kind: ClipKind | FeatureClipKind, o: Required<ClipOptions>): { e
       return { ext: 'mp4', args: hdr(o, 'arib-std-b67') };
     case 'interlaced-ts':
       // Broadcast-style: MPEG-2 video, interlaced (top field first, fields from a double-rate source so
-      // each field differs: combing if not deinterlaced), MP2 audio, in MPEG-TS.
+      // each field differs: combing if not deinterlaced), MP2 audio, in MPEG-TS. Rendered at 1080 and
+      // scaled down, as a 1080i master's lower rungs are: the fine detail makes x264's adaptive B-frames
+      // vary between segments (the DTS defect of issue 12 showed only then).
       return {
         ext: 'ts',
-        args: ['-f', 'lavfi', '-i', `testsrc2=size=${w}x${h}:rate=${fps * 2}:duration=${s}`, ...tone(s),
-          '-vf', 'tinterlace=mode=interleave_top,setfield=tff', '-c:v', 'mpeg2video', '-b:v', '3M', '-flags', '+ilme+ildct', '-top', '1',
+        args: ['-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=${fps * 2}:duration=${s}`, ...tone(s),
+          '-vf', `scale=${w}:${h},tinterlace=mode=interleave_top,setfield=tff`, '-c:v', 'mpeg2video', '-b:v', '3M', '-flags', '+ilme+ildct', '-top', '1',
           '-c:a', 'mp2', '-f', 'mpegts'],
       };
   }

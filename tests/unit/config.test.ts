@@ -23,6 +23,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OCI_TRANSCODE_AUDIO_TRACKS: ',' })).toThrow(/OCI_TRANSCODE_AUDIO_TRACKS/);
   });
 
+  it('keeps a 5.1 rendition of 5.1 tracks unless OCI_TRANSCODE_SURROUND is false, and names a bad value', () => {
+    expect(loadConfig({}).surround).toBe(true);
+    expect(loadConfig({ OCI_TRANSCODE_SURROUND: 'false' }).surround).toBe(false);
+    expect(() => loadConfig({ OCI_TRANSCODE_SURROUND: 'stereo' })).toThrow(/OCI_TRANSCODE_SURROUND/);
+  });
+
   it('makes downloads of the top rung and measures loudness by default; each setting names its variable', () => {
     const c = loadConfig({});
     expect(c.downloads).toBe('top');

@@ -3,7 +3,7 @@
 // Exit codes: 0 done, 65 unusable input (never retried), 75 transient I/O (retried), else a crash.
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
-import { EXIT, PRESETS, SEGMENT_FORMATS, STREAM_FORMATS, type PresetName, type SegmentFormat } from '../../domain/contract.js';
+import { audioSelectionTextSchema, EXIT, PRESETS, SEGMENT_FORMATS, STREAM_FORMATS, type AudioSelection, type PresetName, type SegmentFormat } from '../../domain/contract.js';
 import { classifyError, UsageError } from '../../transcoder/errors.js';
 import { loadPlan } from '../../transcoder/plan-schema.js';
 import { createEventSink } from '../../transcoder/progress.js';
@@ -18,6 +18,8 @@ interface Options {
   publish?: boolean;
   formats?: string;
   segmentFormat?: string;
+  audioTracks?: string;
+  surround?: boolean;
   workDir?: string;
 }
 
@@ -26,7 +28,14 @@ function choice<T extends string>(flag: string, value: string, allowed: readonly
   return value as T;
 }
 
-async function toArgs(o: Options): Promise<TranscodeArgs> {
+function audioTracks(value: string): AudioSelection {
+  const parsed = audioSelectionTextSchema.safeParse(value);
+  if (!parsed.success) throw new UsageError(`--audio-tracks ${value}: expected all, first or languages such as eng,fra (${parsed.error.issues.map((i) => i.message).join('; ')})`);
+  return parsed.data;
+}
+
+/** The command's options as the run takes them; a bad value is a UsageError naming its flag. */
+export async function toArgs(o: Options): Promise<TranscodeArgs> {
   const formats = o.formats?.split(',').map((f) => choice('--formats', f.trim(), STREAM_FORMATS));
   return {
     source: o.source,
@@ -37,6 +46,9 @@ async function toArgs(o: Options): Promise<TranscodeArgs> {
     publish: o.publish === true,
     ...(formats ? { formats: formats } : {}),
     ...(o.segmentFormat ? { segmentFormat: choice<SegmentFormat>('--segment-format', o.segmentFormat, SEGMENT_FORMATS) } : {}),
+    ...(o.audioTracks !== undefined ? { audioTracks: audioTracks(o.audioTracks) } : {}),
+    // Commander's --no-surround: true unless given.
+    ...(o.surround === false ? { surround: false } : {}),
     ...(o.workDir ? { workDir: o.workDir } : {}),
   };
 }
@@ -62,6 +74,8 @@ export function registerTranscode(program: Command): void {
     .option('--publish', 'also write the thumbnail copy and the master playlist and MPD (last)')
     .option('--formats <list>', 'hls,dash (default both)')
     .option('--segment-format <fmt>', 'cmaf (fMP4, shared by HLS and DASH) or ts (legacy HLS only)')
+    .option('--audio-tracks <which>', 'source audio tracks kept when planning: all (default), first, or languages such as eng,fra')
+    .option('--no-surround', 'no 5.1 rendition for 5.1 tracks (default: one besides the stereo one)')
     .option('--work-dir <dir>', 'scratch folder (default: the system temp folder)')
     .action(async (options: Options) => {
       const started = Date.now();

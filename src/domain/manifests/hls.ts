@@ -10,6 +10,8 @@ import type { RenditionMeta, SegmentFormat, TextOutput } from '../types.js';
 import { ManifestError, escapePath, relativeUri, segmentSeconds } from './uri.js';
 
 const AUDIO_GROUP = 'audio';
+/** 5.1 renditions (CHANNELS above 2) form a group of their own, with a variant per rung: stereo-only players keep the stereo ones. */
+const SURROUND_GROUP = 'audio-51';
 const TEXT_GROUP = 'subs';
 /** What SDH captions carry beyond dialogue (RFC 8216bis CHARACTERISTICS, Apple's UTIs). */
 const SDH_CHARACTERISTICS = 'public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound';
@@ -77,16 +79,37 @@ function variantOrder<T extends { bandwidth: number }>(variants: T[]): T[] {
 /** The main track: role main, else the first. */
 const mainAudio = (audios: RenditionMeta[]): RenditionMeta | undefined => audios.find((a) => a.role === 'main') ?? audios[0];
 
-/** One EXT-X-MEDIA per audio track: the main one DEFAULT, every one AUTOSELECT (players pick by language). */
-function audioMedia(audios: RenditionMeta[], main: RenditionMeta): string[] {
+const audioName = (a: RenditionMeta): string => a.name ?? a.language ?? 'Audio';
+
+interface AudioGroup {
+  id: string;
+  members: RenditionMeta[];
+}
+
+/**
+ * The stereo group, and when there are 5.1 renditions the surround group: every track once, its 5.1
+ * rendition where it has one (matched by NAME, which a track keeps in both), else its stereo one, so a
+ * 5.1 variant still offers every language.
+ */
+function audioGroups(audios: RenditionMeta[]): AudioGroup[] {
+  const surround = audios.filter((a) => (a.channels ?? 0) > 2);
+  const stereo = audios.filter((a) => !surround.includes(a));
+  if (surround.length === 0 || stereo.length === 0) return [{ id: AUDIO_GROUP, members: audios }];
+  const unmatched = surround.filter((s) => !stereo.some((a) => audioName(a) === audioName(s)));
+  const members = [...stereo.map((a) => surround.find((s) => audioName(s) === audioName(a)) ?? a), ...unmatched];
+  return [{ id: AUDIO_GROUP, members: stereo }, { id: SURROUND_GROUP, members }];
+}
+
+/** One EXT-X-MEDIA per audio track of a group: the main one DEFAULT, every one AUTOSELECT (players pick by language). */
+function audioMedia(audios: RenditionMeta[], main: RenditionMeta | undefined, group = AUDIO_GROUP): string[] {
   const names = new Set<string>();
   return audios.map((a) => {
-    const name = a.name ?? a.language ?? 'Audio';
+    const name = audioName(a);
     if (names.has(name)) throw new ManifestError(`master playlist: two audio renditions named ${JSON.stringify(name)} (NAME must be unique in a group)`);
     names.add(name);
     const attrs = [
       'TYPE=AUDIO',
-      `GROUP-ID=${quoted(AUDIO_GROUP)}`,
+      `GROUP-ID=${quoted(group)}`,
       ...(a.language ? [`LANGUAGE=${quoted(a.language)}`] : []),
       `NAME=${quoted(name)}`,
       `DEFAULT=${a === main ? 'YES' : 'NO'}`,
@@ -131,44 +154,53 @@ export function renderMasterPlaylist(renditions: RenditionMeta[], text: TextOutp
   lines.push(...textMedia(text));
   const subs = text.length > 0 ? `,SUBTITLES=${quoted(TEXT_GROUP)}` : '';
   // A variant must declare the most its group can add (RFC 8216 4.3.4.2): the costliest track.
-  const audioPeak = Math.max(0, ...audios.map((a) => a.peakBitrate));
-  const audioAverage = Math.max(0, ...audios.map((a) => a.averageBitrate));
-  const audioCodecs = [...new Set(audios.map((a) => a.codecs))].join(',');
+  const groups = audioGroups(audios).map((g) => ({
+    ...g,
+    main: mainAudio(g.members),
+    peak: Math.max(0, ...g.members.map((a) => a.peakBitrate)),
+    average: Math.max(0, ...g.members.map((a) => a.averageBitrate)),
+    codecs: [...new Set(g.members.map((a) => a.codecs))].join(','),
+  }));
 
   if (video.length === 0 && audio) {
-    // Audio-only source: one variant that is the main audio playlist itself; other tracks as its group.
-    const group = audios.length > 1;
-    if (group) lines.push(...audioMedia(audios, audio));
-    lines.push(
-      `#EXT-X-STREAM-INF:BANDWIDTH=${Math.ceil(group ? audioPeak : audio.peakBitrate)},AVERAGE-BANDWIDTH=${Math.ceil(group ? audioAverage : audio.averageBitrate)},CODECS=${quoted(group ? audioCodecs : audio.codecs)}${group ? `,AUDIO=${quoted(AUDIO_GROUP)}` : ''}${subs}`,
-      escapePath(audio.playlist),
-      '',
-    );
+    // Audio-only source: a variant per group that is its main audio playlist itself; other tracks as its group.
+    const grouped = audios.length > 1;
+    for (const g of groups) {
+      const main = g.main ?? audio;
+      if (grouped) lines.push(...audioMedia(g.members, main, g.id));
+      lines.push(
+        `#EXT-X-STREAM-INF:BANDWIDTH=${Math.ceil(grouped ? g.peak : main.peakBitrate)},AVERAGE-BANDWIDTH=${Math.ceil(grouped ? g.average : main.averageBitrate)},CODECS=${quoted(grouped ? g.codecs : main.codecs)}${grouped ? `,AUDIO=${quoted(g.id)}` : ''}${subs}`,
+        escapePath(main.playlist),
+      );
+    }
+    lines.push('');
     return lines.join('\n');
   }
 
   const grouped = audio !== undefined && video.every((v) => !hasAudioCodec(v.codecs));
-  if (audio && grouped) lines.push(...audioMedia(audios, audio));
+  if (audio && grouped) for (const g of groups) lines.push(...audioMedia(g.members, g.main, g.id));
   else if (audios.length > 1) throw new ManifestError(`master playlist: audio muxed into the video variants, yet ${audios.length} audio renditions`);
 
-  const variants = video.map((v) => {
+  const variantsOf = (g: (typeof groups)[number] | undefined): { bandwidth: number; lines: string[] }[] => video.map((v) => {
     for (const field of ['width', 'height', 'frameRate'] as const) {
       if (!(Number(v[field]) > 0)) throw new ManifestError(`rendition ${v.id}: ${field} missing for a video variant`);
     }
-    const withAudio = grouped && audio !== undefined;
-    const bandwidth = Math.ceil(v.peakBitrate + (withAudio ? audioPeak : 0));
-    const average = Math.ceil(v.averageBitrate + (withAudio ? audioAverage : 0));
+    const bandwidth = Math.ceil(v.peakBitrate + (g ? g.peak : 0));
+    const average = Math.ceil(v.averageBitrate + (g ? g.average : 0));
     const attrs = [
       `BANDWIDTH=${bandwidth}`,
       `AVERAGE-BANDWIDTH=${average}`,
       `RESOLUTION=${v.width}x${v.height}`,
       `FRAME-RATE=${(v.frameRate ?? 0).toFixed(3)}`,
-      `CODECS=${quoted(withAudio ? `${v.codecs},${audioCodecs}` : v.codecs)}`,
-      ...(withAudio ? [`AUDIO=${quoted(AUDIO_GROUP)}`] : []),
+      `CODECS=${quoted(g ? `${v.codecs},${g.codecs}` : v.codecs)}`,
+      ...(g ? [`AUDIO=${quoted(g.id)}`] : []),
     ];
     return { bandwidth, lines: [`#EXT-X-STREAM-INF:${attrs.join(',')}${subs}`, escapePath(v.playlist)] };
   });
-  for (const v of variantOrder(variants)) lines.push(...v.lines);
+  // The stereo variants first (the start variant among them), then the 5.1 ones, each in descending bandwidth.
+  const [first, ...more] = grouped && audio ? groups : [undefined];
+  for (const v of variantOrder(variantsOf(first))) lines.push(...v.lines);
+  for (const g of more) for (const v of variantsOf(g).sort((a, b) => b.bandwidth - a.bandwidth)) lines.push(...v.lines);
   lines.push('');
   return lines.join('\n');
 }

@@ -20,6 +20,7 @@ export interface PlaybackReport {
   variants: { width: number; height: number; bandwidth: number; videoCodec: string; audioCodec: string }[];
   audioTracks: number;
   audioLanguages: string[];
+  audioTrackList: { language: string; channels: number }[];
   audioLanguage: string;
   audioSwitchedTo: string;
   audioSegmentsAfterSwitch: number;
@@ -27,6 +28,9 @@ export interface PlaybackReport {
   textTracks: { language: string; forced: boolean; kind: string; name: string }[];
   /** With `text`: segments of that text track fetched after choosing it. */
   textSegments: number;
+  /** Channels of the audio track playing at the end, and the folders its segments (and any earlier track's) came from. */
+  audioChannels: number;
+  audioFolders: string[];
   /** MediaSource.isTypeSupported for every codec string the manifest announced. */
   codecsSupported: Record<string, boolean>;
   duration: number;

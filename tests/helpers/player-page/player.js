@@ -31,6 +31,8 @@
     audioTracks: 0,
     /** Audio tracks as the player lists them, and the language playing when it finished. */
     audioLanguages: [],
+    /** Every audio track the player offers (hls.js: of every group) with its channel count. */
+    audioTrackList: [],
     audioLanguage: '',
     /** audio=<lang>: the language the player said it switched to, and audio segments it fetched after. */
     audioSwitchedTo: '',
@@ -39,6 +41,9 @@
     textTracks: [],
     /** text=<lang>: text segments (or whole WebVTT files) fetched for that track after choosing it. */
     textSegments: 0,
+    /** Channels of the audio track playing when it finished (CHANNELS, AudioChannelConfiguration), and the folders of the audio segments fetched. */
+    audioChannels: 0,
+    audioFolders: [],
     codecsSupported: {},
     duration: NaN,
     currentTime: 0,
@@ -57,10 +62,16 @@
   };
   mark('script');
   let currentAudio = () => '';
+  let currentChannels = () => 0;
+  const noteAudio = (url) => {
+    const folder = String(url || '').split('?')[0].split('/').slice(-2, -1)[0] || '';
+    if (!report.audioFolders.includes(folder)) report.audioFolders.push(folder);
+  };
   const finish = (ok, reason) => {
     if (report.done) return;
     mark('done');
     report.audioLanguage = currentAudio();
+    report.audioChannels = currentChannels();
     report.ok = ok;
     report.reason = reason;
     report.currentTime = video.currentTime;
@@ -149,7 +160,9 @@
       }));
       report.audioTracks = (data.audioTracks || []).length;
       report.audioLanguages = (data.audioTracks || []).map((t) => t.lang || '');
+      report.audioTrackList = (hls.allAudioTracks || data.audioTracks || []).map((t) => ({ language: t.lang || '', channels: Number(t.channels || 0) }));
       currentAudio = () => (hls.audioTracks[hls.audioTrack] || {}).lang || '';
+      currentChannels = () => Number((hls.audioTracks[hls.audioTrack] || {}).channels || 0);
       report.textTracks = (data.subtitleTracks || []).map((t) => ({ language: t.lang || '', forced: Boolean(t.forced), kind: (t.characteristics || '').includes('transcribes-spoken-dialog') ? 'caption' : 'subtitle', name: t.name || '' }));
       if (wantText) {
         const index = (data.subtitleTracks || []).findIndex((t) => t.lang === wantText);
@@ -179,6 +192,7 @@
       report.audioSwitchedTo = (hls.audioTracks[data.id] || {}).lang || '';
     });
     hls.on(Hls.Events.FRAG_LOADED, (_event, data) => {
+      if (data.frag.type === 'audio') noteAudio(data.frag.url);
       if (wantText && data.frag.type === 'subtitle' && (hls.subtitleTracks[data.frag.level] || {}).lang === wantText) report.textSegments++;
       // An audio fragment's level is its audio track: count those of the track switched to.
       if (wantAudio && data.frag.type === 'audio') {
@@ -217,7 +231,13 @@
     // Shaka normalises languages (fra -> fr); the manifest's own code is originalLanguage.
     const lang = (t) => (t && (t.originalLanguage || t.language)) || '';
     report.audioLanguages = player.getAudioTracks().map(lang);
+    report.audioTrackList = player.getAudioTracks().map((t) => ({ language: lang(t), channels: t.channelsCount || 0 }));
     currentAudio = () => lang(player.getAudioTracks().find((t) => t.active));
+    currentChannels = () => (player.getVariantTracks().find((t) => t.active) || {}).channelsCount || 0;
+    player.getNetworkingEngine().registerResponseFilter((type, response, context) => {
+      const stream = context && context.stream;
+      if (type === shaka.net.NetworkingEngine.RequestType.SEGMENT && stream && stream.type === 'audio') noteAudio(response.uri);
+    });
     report.textTracks = player.getTextTracks().map((t) => ({ language: lang(t), forced: Boolean(t.forced), kind: (t.roles || []).join(' ') || t.kind || '', name: t.label || '' }));
     if (wantText) {
       // A single-file WebVTT track is one SEGMENT request (of the text stream).

@@ -117,5 +117,7 @@ describe('mode defaults', () => {
     const request = validateRequest({ source: { namespace: 'ns', bucket: 'in', object: 'a.mp4' } });
     expect(resolveSettings(request, loadConfig({}), { startBudgetSec: 1990.2 }).job.startTimeoutSec).toBe(1991);
     expect(resolveSettings(request, loadConfig({})).job.startTimeoutSec).toBe(180);
+    // The 5.1 setting travels with the run (a run recorded without it plans no 5.1 renditions).
+    expect([resolveSettings(request, loadConfig({})).surround, resolveSettings(request, loadConfig({ OCI_TRANSCODE_SURROUND: 'false' })).surround]).toEqual([true, false]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { h264Level, planFps, planLadder, PlanError } from '../../../src/domain/ladder.js';
+import { chunkPlan } from '../../../src/domain/chunks.js';
 import { versionFolder } from '../../../src/domain/layout.js';
 import type { SourceProbe, VideoProbe } from '../../../src/domain/types.js';
 
@@ -193,6 +194,41 @@ describe('planLadder: options, jobs, errors', () => {
     expect(planLadder(p, { preset: 'seed' }).moreAudio).toBeUndefined();
     // A one-track source plans exactly what it always did.
     expect(planLadder(probe({})).audio).toEqual({ id: 'audio', bitrate: 128_000, channels: 2, sampleRate: 48_000 });
+  });
+
+  it('adds a 5.1 AAC rendition of each track of 6 or more channels when surround is on, after the stereo ones', () => {
+    const tracks = [
+      { index: 1, codec: 'ac3', channels: 6, sampleRate: 48000, language: 'eng', title: 'English', default: true },
+      { index: 2, codec: 'aac', channels: 2, sampleRate: 48000, language: 'fra' },
+      { index: 3, codec: 'eac3', channels: 8, sampleRate: 48000, language: 'deu' },
+    ];
+    const p = probe({}, { audio: tracks[0], audioTracks: tracks, audioStreamCount: 3 });
+    const plan = planLadder(p, { surround: true });
+    const audio = [plan.audio, ...(plan.moreAudio ?? [])].map((a) => a && [a.id, a.sourceIndex, a.language, a.name, a.role, a.channels, a.bitrate]);
+    expect(audio).toEqual([
+      ['audio', 1, 'eng', 'English', 'main', 2, 128_000],
+      ['audio-fra', 2, 'fra', 'fra', 'alternate', 2, 128_000],
+      ['audio-deu', 3, 'deu', 'deu', 'alternate', 2, 128_000],
+      // Same name, language and role as the stereo rendition: the manifests pair them by name.
+      ['audio-51', 1, 'eng', 'English', 'main', 6, 384_000],
+      ['audio-deu-51', 3, 'deu', 'deu', 'alternate', 6, 384_000],
+    ]);
+    // The downloads keep the stereo default; the job that encodes audio encodes the 5.1 ones too.
+    expect(planLadder(p, { surround: true, downloads: 'top' }).audio).toMatchObject({ id: 'audio', channels: 2 });
+    // Off by default (plans of runs recorded before it), and for the seed preset.
+    expect(planLadder(p).moreAudio?.map((a) => a.channels)).toEqual([2, 2]);
+    expect(planLadder(p, { surround: true, preset: 'seed' }).moreAudio).toBeUndefined();
+    // A one-track 5.1 source (no track list in its probe) keeps its rendition and gains the 5.1 one.
+    const single = planLadder(probe({}, { audio: { index: 1, codec: 'aac', channels: 6, sampleRate: 48000 } }), { surround: true });
+    expect([single.audio, ...(single.moreAudio ?? [])].map((a) => a && [a.id, a.channels])).toEqual([['audio', 2], ['audio-51', 6]]);
+    expect(planLadder(probe({}), { surround: true }).moreAudio).toBeUndefined();
+  });
+
+  it('encodes the 5.1 rendition in the one job that encodes audio, the time-split plan\'s audio job included', () => {
+    const p = probe({}, { durationSec: 3600, audio: { index: 1, codec: 'aac', channels: 6, sampleRate: 48000 } });
+    const split = chunkPlan(planLadder(p, { surround: true }), { thresholdSec: 1200, chunkSec: 60 });
+    expect(split.moreAudio?.map((a) => [a.id, a.channels])).toEqual([['audio-51', 6]]);
+    expect(split.jobs.filter((j) => j.audio).map((j) => [j.id, j.videoIds.length, j.chunk])).toEqual([['audio', 0, undefined]]);
   });
 
   it('names the version folder after the etag', () => {

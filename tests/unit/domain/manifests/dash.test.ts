@@ -73,6 +73,16 @@ describe('renderDashManifest', () => {
     expect(audioSet?.Role).toBeUndefined();
   });
 
+  it('gives a 5.1 rendition its own set: same lang, Label and Role, AudioChannelConfiguration 6', () => {
+    const stereo = audioRendition({ language: 'eng', name: 'English', role: 'main' });
+    const surround = audioRendition({ id: 'audio-51', language: 'eng', name: 'English', role: 'main', channels: 6, peakBitrate: 390_000 });
+    const audioSets = all(el(el(parse(renderDashManifest([videoRendition(720), stereo, surround], { durationSec: 10.5 })), 'MPD'), 'Period'), 'AdaptationSet').slice(1);
+    expect(audioSets.map((set) => [set.lang, set.Label, el(set, 'Role').value, el(set, 'Representation').id, el(set, 'Representation', 'AudioChannelConfiguration').value])).toEqual([
+      ['eng', 'English', 'main', 'audio', '2'],
+      ['eng', 'English', 'main', 'audio-51', '6'],
+    ]);
+  });
+
   it('writes audio-only and video-only MPDs', () => {
     const sets = (xml: string): Node[] => all(el(parse(xml), 'MPD', 'Period'), 'AdaptationSet');
     const a = sets(renderDashManifest([audioRendition()], { durationSec: 10.5 }));

@@ -104,6 +104,41 @@ describe('renderMasterPlaylist', () => {
     expect(Object.keys(audioOnly.mediaGroups?.AUDIO?.audio ?? {})).toEqual(['English', 'Français']);
   });
 
+  it('puts 5.1 renditions in a group of their own with a variant per rung, after the stereo ones', () => {
+    const a = (id: string, o: Partial<Parameters<typeof audioRendition>[0]>) => audioRendition({ id, playlist: `${VERSION}/${id}/playlist.m3u8`, ...o });
+    const tracks = [
+      a('audio', { language: 'eng', name: 'English', role: 'main' }),
+      a('audio-fra', { language: 'fra', name: 'Français', role: 'alternate' }),
+      a('audio-51', { language: 'eng', name: 'English', role: 'main', channels: 6, peakBitrate: 390_000, averageBitrate: 384_000 }),
+    ];
+    const text = renderMasterPlaylist([videoRendition(720), videoRendition(360), ...tracks]);
+    const m = parseM3u8(text);
+    // Stereo group as before; the 5.1 group offers every language (French in stereo), English in 5.1.
+    expect(Object.entries(m.mediaGroups?.AUDIO?.audio ?? {}).map(([name, r]) => [name, r.uri, r.default])).toEqual([
+      ['English', `${VERSION}/audio/playlist.m3u8`, true],
+      ['Français', `${VERSION}/audio-fra/playlist.m3u8`, false],
+    ]);
+    expect(Object.entries(m.mediaGroups?.AUDIO?.['audio-51'] ?? {}).map(([name, r]) => [name, r.uri, r.default])).toEqual([
+      ['English', `${VERSION}/audio-51/playlist.m3u8`, true],
+      ['Français', `${VERSION}/audio-fra/playlist.m3u8`, false],
+    ]);
+    expect(text).toContain('GROUP-ID="audio-51",LANGUAGE="eng",NAME="English",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="6",URI=');
+    // Stereo variants first (start variant among them), then one 5.1 variant per rung with the 5.1 peak.
+    expect(m.playlists?.map((p) => [p.uri.split('/')[1], p.attributes.AUDIO, p.attributes.BANDWIDTH])).toEqual([
+      ['360p', 'audio', 360 * 5000 + 131_000], // the start variant: 720p peaks above 3 Mbit/s
+      ['720p', 'audio', 720 * 5000 + 131_000],
+      ['720p', 'audio-51', 720 * 5000 + 390_000],
+      ['360p', 'audio-51', 360 * 5000 + 390_000],
+    ]);
+    expect(m.playlists?.[2]?.attributes).toMatchObject({ 'AVERAGE-BANDWIDTH': String(720 * 4000 + 384_000), CODECS: 'avc1.64001f,mp4a.40.2' });
+    // Audio only: a variant per group, each its main playlist.
+    const audioOnly = parseM3u8(renderMasterPlaylist([tracks[0]!, tracks[2]!]));
+    expect(audioOnly.playlists?.map((p) => [p.uri, p.attributes.AUDIO, p.attributes.BANDWIDTH])).toEqual([
+      [`${VERSION}/audio/playlist.m3u8`, 'audio', 131_000],
+      [`${VERSION}/audio-51/playlist.m3u8`, 'audio-51', 390_000],
+    ]);
+  });
+
   it('starts with the best variant under the start cap, then descends', () => {
     const order = parseM3u8(renderMasterPlaylist(ladder)).playlists?.map((p) => p.uri.split('/')[1]);
     // peaks: 1080p 5.4M, 720p 3.6M, 480p 2.4M, 360p 1.8M; the cap is 3M.
