@@ -64,6 +64,9 @@ async function thumbs(input: string, from: number, to: number, w: number, h: num
   return Array.from({ length: Math.floor(stdout.length / size) }, (_, i) => stdout.subarray(i * size, (i + 1) * size));
 }
 
+/** How much better (relative mean absolute difference) another source frame must match than a frame's own. */
+const TIE = 0.05;
+
 const mad = (a: Buffer, b: Buffer): number => {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += Math.abs((a[i] ?? 0) - (b[i] ?? 0));
@@ -101,9 +104,12 @@ export async function checkSeams(o: SeamInput): Promise<SeamReport> {
     ]);
     const base = from - Math.min(from, window);
     const offsets = mine.map((pic, i) => {
-      let best = 0;
+      // A frame's own source frame stands unless another matches clearly better: neighbours that hold the
+      // same picture (the bench source's pattern advances every third frame) tie within noise.
+      const own = from + i - base;
+      let best = own;
       theirs.forEach((ref, j) => {
-        if (mad(pic, ref) < mad(pic, theirs[best] ?? ref)) best = j;
+        if (mad(pic, ref) < mad(pic, theirs[best] ?? ref) * (1 - TIE)) best = j;
       });
       return base + best - (from + i);
     });
