@@ -2,7 +2,7 @@
 // place. Temporal's own connection settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 // TLS) are read by @temporalio/envconfig, in the ecosystem's own form, not here.
 import { z } from 'zod';
-import { audioSelectionSchema, parallelismSchema, presetSchema, segmentFormatSchema, streamFormatSchema } from './domain/contract.js';
+import { audioSelectionSchema, parallelismSchema, presetSchema, segmentFormatSchema, streamFormatSchema, videoCodecSchema } from './domain/contract.js';
 import { targetListSchema } from './domain/notify-targets.js';
 
 export const csv = z
@@ -49,6 +49,8 @@ const settingsSchema = z.object({
   formats: csv.pipe(z.array(streamFormatSchema).min(1)).default(['hls', 'dash']),
   parallelism: parallelismSchema.default('single'),
   segmentFormat: segmentFormatSchema.default('cmaf'),
+  /** Video codecs of the ladder: `h264` (default), or with `hevc` and/or `av1` rungs beside it (CMAF only). */
+  videoCodecs: csv.pipe(z.array(videoCodecSchema).min(1).refine((c) => c.includes('h264'), 'must include h264 (every player decodes it; HEVC and AV1 rungs come beside it)')).default(['h264']),
   /** Source audio tracks kept: `all`, `first` (the source's default track) or languages (`eng,fra`). */
   audioTracks: z.string().transform((v) => (v === 'all' || v === 'first' ? v : v.split(',').map((x) => x.trim()).filter(Boolean))).pipe(audioSelectionSchema).default('all'),
   /** The MP4 download's rung: `top`, a rung id (`720p`; a smaller source: the highest rung below it) or `off` (no MP4 nor M4A). */
@@ -155,6 +157,7 @@ export const ENV_NAMES = {
   formats: 'OCI_TRANSCODE_FORMATS',
   parallelism: 'OCI_TRANSCODE_PARALLELISM',
   segmentFormat: 'OCI_TRANSCODE_SEGMENT_FORMAT',
+  videoCodecs: 'OCI_TRANSCODE_CODECS',
   audioTracks: 'OCI_TRANSCODE_AUDIO_TRACKS',
   downloads: 'OCI_TRANSCODE_DOWNLOADS',
   'loudness.mode': 'OCI_TRANSCODE_LOUDNESS',

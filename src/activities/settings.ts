@@ -29,6 +29,7 @@ export function resolveSettings(request: TranscodeRequest, config: Config, jobs:
     parallelism: request.parallelism ?? config.parallelism,
     segmentFormat: request.segmentFormat ?? config.segmentFormat,
     audioTracks: config.audioTracks,
+    videoCodecs: config.videoCodecs,
     downloads: config.downloads,
     ...(config.loudness.mode === 'off' ? {} : { loudness: { mode: config.loudness.mode, targetLufs: config.loudness.targetLufs, truePeakDbtp: config.loudness.truePeakDbtp } }),
     job: {

@@ -34,6 +34,7 @@ export type {
   ThumbnailSet,
   TranscodeRequest,
   TranscoderEvent,
+  VideoCodec,
   VideoRendition,
 } from './contract.js';
 export { EXIT } from './contract.js';

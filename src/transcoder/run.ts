@@ -10,7 +10,7 @@ import { DEFAULT_SCRATCH_BYTES, type Config } from '../config.js';
 import { jobSeconds } from '../domain/chunks.js';
 import { planLadder } from '../domain/ladder.js';
 import { streamPrefix, versionFolder } from '../domain/layout.js';
-import type { DestRef, Plan, PresetName, SegmentFormat, StreamFormat } from '../domain/types.js';
+import type { DestRef, Plan, PresetName, SegmentFormat, StreamFormat, VideoCodec } from '../domain/types.js';
 import { LocalFolderStore } from '../adapters/local/object-store.js';
 import { closeStore, openStore } from '../adapters/open-store.js';
 import { parseStoreUri } from '../adapters/uri.js';
@@ -35,6 +35,8 @@ export interface TranscodeArgs {
   publish?: boolean;
   formats?: StreamFormat[];
   segmentFormat?: SegmentFormat;
+  /** Video codecs of the plan made here (without --plan); default H.264 only. */
+  videoCodecs?: VideoCodec[];
   workDir?: string;
 }
 
@@ -142,6 +144,7 @@ async function run(args: TranscodeArgs, ctx: RunContext, sourceStore: ObjectStor
       ...(args.preset ? { preset: args.preset } : {}),
       ...(args.formats ? { formats: args.formats } : {}),
       ...(args.segmentFormat ? { segmentFormat: args.segmentFormat } : {}),
+      ...(args.videoCodecs ? { videoCodecs: args.videoCodecs } : {}),
       parallelism: 'single',
       etag: head.etag,
     });

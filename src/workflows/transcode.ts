@@ -52,6 +52,7 @@ function plan(request: TranscodeRequest, inspected: InspectResult): Plan {
       segmentFormat: settings.segmentFormat,
       parallelism: settings.parallelism,
       ...(settings.audioTracks ? { audioTracks: settings.audioTracks } : {}),
+      ...(settings.videoCodecs ? { videoCodecs: settings.videoCodecs } : {}),
       // Runs recorded before downloads and loudness existed carry neither setting and plan as before.
       ...(settings.downloads ? { downloads: settings.downloads } : {}),
       ...(settings.loudness ? { loudness: settings.loudness } : {}),

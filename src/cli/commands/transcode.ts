@@ -3,7 +3,7 @@
 // Exit codes: 0 done, 65 unusable input (never retried), 75 transient I/O (retried), else a crash.
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
-import { EXIT, PRESETS, SEGMENT_FORMATS, STREAM_FORMATS, type PresetName, type SegmentFormat } from '../../domain/contract.js';
+import { EXIT, PRESETS, SEGMENT_FORMATS, STREAM_FORMATS, VIDEO_CODECS, type PresetName, type SegmentFormat } from '../../domain/contract.js';
 import { classifyError, UsageError } from '../../transcoder/errors.js';
 import { loadPlan } from '../../transcoder/plan-schema.js';
 import { createEventSink } from '../../transcoder/progress.js';
@@ -18,6 +18,7 @@ interface Options {
   publish?: boolean;
   formats?: string;
   segmentFormat?: string;
+  codecs?: string;
   workDir?: string;
 }
 
@@ -28,6 +29,8 @@ function choice<T extends string>(flag: string, value: string, allowed: readonly
 
 async function toArgs(o: Options): Promise<TranscodeArgs> {
   const formats = o.formats?.split(',').map((f) => choice('--formats', f.trim(), STREAM_FORMATS));
+  const codecs = o.codecs?.split(',').map((c) => choice('--codecs', c.trim(), VIDEO_CODECS));
+  if (codecs && !codecs.includes('h264')) throw new UsageError(`--codecs ${o.codecs}: must include h264 (HEVC and AV1 rungs come beside it)`);
   return {
     source: o.source,
     dest: o.dest,
@@ -37,6 +40,7 @@ async function toArgs(o: Options): Promise<TranscodeArgs> {
     publish: o.publish === true,
     ...(formats ? { formats: formats } : {}),
     ...(o.segmentFormat ? { segmentFormat: choice<SegmentFormat>('--segment-format', o.segmentFormat, SEGMENT_FORMATS) } : {}),
+    ...(codecs ? { videoCodecs: codecs } : {}),
     ...(o.workDir ? { workDir: o.workDir } : {}),
   };
 }
@@ -62,6 +66,7 @@ export function registerTranscode(program: Command): void {
     .option('--publish', 'also write the thumbnail copy and the master playlist and MPD (last)')
     .option('--formats <list>', 'hls,dash (default both)')
     .option('--segment-format <fmt>', 'cmaf (fMP4, shared by HLS and DASH) or ts (legacy HLS only)')
+    .option('--codecs <list>', 'video codecs without --plan: h264 (default), h264,hevc, h264,av1 or h264,hevc,av1')
     .option('--work-dir <dir>', 'scratch folder (default: the system temp folder)')
     .action(async (options: Options) => {
       const started = Date.now();

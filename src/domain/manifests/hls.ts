@@ -68,9 +68,13 @@ const hasAudioCodec = (codecs: string): boolean => codecs.split(',').some((c) =>
  */
 export const START_VARIANT_MAX_BPS = 3_000_000;
 
-function variantOrder<T extends { bandwidth: number }>(variants: T[]): T[] {
+/** An H.264 variant: the start variant is one of those when there are any (every player decodes it; HEVC and AV1 ones sit beside it). */
+const isAvc = (codecs: string): boolean => /^avc[13]\./.test(codecs);
+
+function variantOrder<T extends { bandwidth: number; avc: boolean }>(variants: T[]): T[] {
   const descending = [...variants].sort((a, b) => b.bandwidth - a.bandwidth);
-  const start = descending.find((v) => v.bandwidth <= START_VARIANT_MAX_BPS) ?? descending[descending.length - 1];
+  const pool = descending.some((v) => v.avc) ? descending.filter((v) => v.avc) : descending;
+  const start = pool.find((v) => v.bandwidth <= START_VARIANT_MAX_BPS) ?? pool[pool.length - 1];
   return start ? [start, ...descending.filter((v) => v !== start)] : [];
 }
 
@@ -166,7 +170,7 @@ export function renderMasterPlaylist(renditions: RenditionMeta[], text: TextOutp
       `CODECS=${quoted(withAudio ? `${v.codecs},${audioCodecs}` : v.codecs)}`,
       ...(withAudio ? [`AUDIO=${quoted(AUDIO_GROUP)}`] : []),
     ];
-    return { bandwidth, lines: [`#EXT-X-STREAM-INF:${attrs.join(',')}${subs}`, escapePath(v.playlist)] };
+    return { bandwidth, avc: isAvc(v.codecs), lines: [`#EXT-X-STREAM-INF:${attrs.join(',')}${subs}`, escapePath(v.playlist)] };
   });
   for (const v of variantOrder(variants)) lines.push(...v.lines);
   lines.push('');
