@@ -1,6 +1,7 @@
 // HEVC and AV1 rungs beside H.264: the setting, the plan (rungs, jobs, preview, downloads), and the masters.
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import { planSummary } from '../../../src/activities/job-record.js';
 import { loadConfig } from '../../../src/config.js';
 import { chunkPlan, previewFirst } from '../../../src/domain/chunks.js';
 import { planLadder } from '../../../src/domain/ladder.js';
@@ -56,6 +57,8 @@ describe('planLadder with HEVC and AV1', () => {
     const plan = planLadder(probe(), { videoCodecs: ['h264', 'hevc'], segmentFormat: 'ts' });
     expect(plan.video.map((v) => v.id)).toEqual(['720p', '480p', '360p']);
     expect(plan.videoCodecsSkipped).toBe('hevc not encoded: MPEG-TS segments carry H.264 only (HEVC and AV1 need CMAF)');
+    expect(planSummary(plan, {}).videoCodecsSkipped).toBe(plan.videoCodecsSkipped);
+    expect(planSummary(planLadder(probe(), { videoCodecs: ['h264', 'av1'] }), {}).video.map((v) => v.codec ?? 'h264')).toEqual(['h264', 'h264', 'h264', 'av1', 'av1', 'av1']);
   });
 
   it('gives audio and thumbnails to the lowest H.264 rung per rendition, and makes downloads and the preview of H.264', () => {
