@@ -5,8 +5,9 @@
 import type { SegmentFormat, VideoCodec, VideoRendition } from './types.js';
 
 /**
- * Bit rate of an extra codec's rung relative to the H.264 rung of the same size, at the speed presets we
- * run (x265 veryfast, SVT-AV1 preset 10): measured on the benchmark source (BENCHMARKS.md "Modern codecs").
+ * Bit rate of an extra codec's rung relative to the H.264 rung of the same size: the usual 0.6-0.7 (true of
+ * slow presets). At the presets we run the benchmark source comes out 0.008 (HEVC) and 0.029 (AV1, which
+ * also undershoots its target) SSIM below H.264 (BENCHMARKS.md "Modern codecs"); no sweep done yet.
  */
 export const CODEC_BITRATE_FACTOR: Record<Exclude<VideoCodec, 'h264'>, number> = { hevc: 0.7, av1: 0.6 };
 

@@ -5,9 +5,9 @@
 import type { VideoRendition } from '../domain/types.js';
 
 /**
- * Chosen by measurement (BENCHMARKS.md "Modern codecs"): x265 `veryfast` and SVT-AV1 preset 10 cost
- * about what the rest of a job costs per rung, where slower presets multiply the CPU for a few hundredths
- * of SSIM that the bit rate factors (domain/codec-rungs.ts) are set against.
+ * Fast presets for the CPU (the extra ladders are optional and run beside x264 veryfast): even so an HEVC
+ * ladder costs about 2.9x and an AV1 ladder 2.5x the CPU of the whole H.264 run (BENCHMARKS.md "Modern
+ * codecs"); slower presets were not measured.
  */
 export const X265_PRESET = 'veryfast';
 export const SVTAV1_PRESET = 10;

@@ -180,12 +180,15 @@ describe('HEVC and AV1 rungs beside H.264 (h264,hevc,av1) from a 10-bit HDR10 so
       // The rung's media playlist: its init segment and media (an H.264 init alone tells ffprobe no profile).
       const media = join(out(), multi.version, v.id, 'playlist.m3u8');
       const probe = async (what: string, file: string): Promise<Record<string, string | number>> => ((await ffprobe(['-show_entries', `stream=${what}`, file])) as { streams: Record<string, string | number>[] }).streams[0]!;
-      const s = { ...(await probe('profile,level,pix_fmt,color_primaries,color_transfer', media)), ...(await probe('codec_tag_string', join(out(), multi.version, v.id, 'init.mp4'))) };
+      const s = { ...(await probe('profile,level,pix_fmt,color_primaries,color_transfer,chroma_location', media)), ...(await probe('codec_tag_string', join(out(), multi.version, v.id, 'init.mp4'))) };
       const level = Number(s.level);
       // Independently of src/domain/codecs*.ts: ffprobe's tag, profile, level and pixel format, and what x264,
       // x265 and SVT-AV1 put in the flags ffprobe does not print (H.264 no constraint set; HEVC Main10-compatible,
-      // progressive and frame-only; AV1 tagged BT.709 as tone-mapped, so the short form).
-      const expected = { hevc: `hvc1.2.4.L${level}.90`, av1: `av01.0.${String(level).padStart(2, '0')}M.10`, h264: `avc1.6400${level.toString(16).padStart(2, '0')}` }[v.codec ?? 'h264'];
+      // progressive and frame-only). AV1 is tagged BT.709 (tone-mapped), limited range: the short form unless its
+      // chroma sample position is known (ffmpeg's `left` is AV1's vertical, 1), which the long form then states.
+      const csp = ({ left: 1, topleft: 2 } as Record<string, number>)[String(s.chroma_location)] ?? 0;
+      const av1 = `av01.0.${String(level).padStart(2, '0')}M.10${csp ? `.0.11${csp}.01.01.01.0` : ''}`;
+      const expected = { hevc: `hvc1.2.4.L${level}.90`, av1, h264: `avc1.6400${level.toString(16).padStart(2, '0')}` }[v.codec ?? 'h264'];
       expect({ tag: s.codec_tag_string, profile: s.profile, primaries: s.color_primaries, transfer: s.color_transfer }, v.id)
         .toEqual({ ...{ h264: { tag: 'avc1', profile: 'High' }, hevc: { tag: 'hvc1', profile: 'Main 10' }, av1: { tag: 'av01', profile: 'Main' } }[v.codec ?? 'h264'], primaries: 'bt709', transfer: 'bt709' });
       expect(s.pix_fmt, v.id).toBe(v.codec ? 'yuv420p10le' : 'yuv420p');
