@@ -2,6 +2,7 @@
 // one run on this machine, with the SSIM of each top rendition so speed is compared at equal quality.
 //   (a) ours, seed ladder, HLS + DASH from one encode   vs  (b) the original's HLS run + DASH run
 //   (c) ours, default ladder, on a 720p source           vs  the original's HLS run on that source
+// With --codecs, only the cost of HEVC and AV1 rungs beside H.264 instead (bench/lib/codecs.ts).
 // Prints figures (and PASS/MISS against the issue's targets); it never fails a build.
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { MASTER_PLAYLIST } from '../src/domain/layout.js';
 import { originalDashArgs, originalHlsArgs, ORIGINAL_TOP } from './lib/baseline.js';
 import { engineRevision, machine, outputBitrate, topVariant } from './lib/inspect.js';
 import { measure, type Measured } from './lib/measure.js';
+import { codecsBench } from './lib/codecs.js';
 import { BENCH_DIR, benchSource } from './lib/sources.js';
 import { ssim, type Ssim } from './lib/ssim.js';
 
@@ -18,12 +20,20 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string', default: '60' },
     keep: { type: 'boolean', default: false },
     'no-ssim': { type: 'boolean', default: false },
+    codecs: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(opts.seconds);
 const BIN = resolve('bin/oci-transcode.js');
 const log = (line: string): void => console.error(`[bench] ${line}`);
 const FFMPEG = ['-hide_banner', '-nostdin', '-y'];
+
+if (opts.codecs) {
+  const runDir = join(BENCH_DIR, 'runs', new Date().toISOString().replace(/[:.]/g, '-'));
+  await codecsBench({ seconds, runDir, noSsim: opts['no-ssim'], log });
+  if (!opts.keep) await rm(runDir, { recursive: true, force: true });
+  process.exit(0);
+}
 
 const info = await machine();
 const revision = await engineRevision();

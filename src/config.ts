@@ -2,7 +2,7 @@
 // place. Temporal's own connection settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
 // TLS) are read by @temporalio/envconfig, in the ecosystem's own form, not here.
 import { z } from 'zod';
-import { audioSelectionTextSchema, parallelismSchema, presetSchema, segmentFormatSchema, streamFormatSchema } from './domain/contract.js';
+import { audioSelectionTextSchema, parallelismSchema, presetSchema, segmentFormatSchema, streamFormatSchema, videoCodecSchema } from './domain/contract.js';
 import { targetListSchema } from './domain/notify-targets.js';
 
 export const csv = z
@@ -49,6 +49,8 @@ const settingsSchema = z.object({
   formats: csv.pipe(z.array(streamFormatSchema).min(1)).default(['hls', 'dash']),
   parallelism: parallelismSchema.default('single'),
   segmentFormat: segmentFormatSchema.default('cmaf'),
+  /** Video codecs of the ladder: `h264` (default), or with `hevc` and/or `av1` rungs beside it (CMAF only). */
+  videoCodecs: csv.pipe(z.array(videoCodecSchema).min(1).refine((c) => c.includes('h264'), 'must include h264 (every player decodes it; HEVC and AV1 rungs come beside it)')).default(['h264']),
   /** Source audio tracks kept: `all`, `first` (the source's default track) or languages (`eng,fra`). */
   audioTracks: audioSelectionTextSchema.default('all'),
   /** A 5.1 AAC rendition besides the stereo one of each audio track with 6 or more channels (its own HLS group, DASH AdaptationSet). */
@@ -157,6 +159,7 @@ export const ENV_NAMES = {
   formats: 'OCI_TRANSCODE_FORMATS',
   parallelism: 'OCI_TRANSCODE_PARALLELISM',
   segmentFormat: 'OCI_TRANSCODE_SEGMENT_FORMAT',
+  videoCodecs: 'OCI_TRANSCODE_CODECS',
   audioTracks: 'OCI_TRANSCODE_AUDIO_TRACKS',
   surround: 'OCI_TRANSCODE_SURROUND',
   downloads: 'OCI_TRANSCODE_DOWNLOADS',

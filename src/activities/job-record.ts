@@ -10,12 +10,13 @@ export function planSummary(plan: Plan, attempts: Record<string, number>): NonNu
     formats: plan.formats,
     segmentFormat: plan.segmentFormat,
     durationSec: plan.durationSec,
-    video: plan.video.map(({ id, width, height, bitrate }) => ({ id, width, height, bitrate })),
+    video: plan.video.map(({ id, width, height, bitrate, codec }) => ({ id, width, height, bitrate, ...(codec ? { codec } : {}) })),
     jobs: plan.jobs.map(({ id, videoIds, audio }) => ({ id, videoIds, audio, attempts: attempts[id] ?? 0 })),
   };
   if (plan.picture) summary.picture = plan.picture;
   if (plan.loudness) summary.loudness = plan.loudness;
   if (plan.downloads) summary.downloads = plan.downloads;
+  if (plan.videoCodecsSkipped) summary.videoCodecsSkipped = plan.videoCodecsSkipped;
   const tracks = planAudioRenditions(plan);
   if (tracks.length > 1 || tracks[0]?.language) {
     summary.audioTracks = tracks.map((a) => ({ id: a.id, channels: a.channels, ...(a.language ? { language: a.language } : {}), ...(a.name ? { name: a.name } : {}), ...(a.role ? { role: a.role } : {}) }));

@@ -30,6 +30,7 @@ export function resolveSettings(request: TranscodeRequest, config: Config, jobs:
     segmentFormat: request.segmentFormat ?? config.segmentFormat,
     audioTracks: config.audioTracks,
     surround: config.surround,
+    videoCodecs: config.videoCodecs,
     downloads: config.downloads,
     ...(config.loudness.mode === 'off' ? {} : { loudness: { mode: config.loudness.mode, targetLufs: config.loudness.targetLufs, truePeakDbtp: config.loudness.truePeakDbtp } }),
     job: {

@@ -1,6 +1,6 @@
 // Inputs and results of the activities: the only shapes that cross between the workflow and the
 // worker, so they stay small (names and numbers, never media or segment lists).
-import type { AudioSelection, DestRef, JobRecord, LoudnessSpec, Parallelism, Plan, PresetName, RunOutcome, SegmentFormat, SourceProbe, SourceRef, StreamFormat } from '../domain/types.js';
+import type { AudioSelection, DestRef, JobRecord, LoudnessSpec, Parallelism, Plan, PresetName, RunOutcome, SegmentFormat, SourceProbe, SourceRef, StreamFormat, VideoCodec } from '../domain/types.js';
 import type { JobHandle, JobPhase } from '../ports.js';
 
 /** The request with every default filled from the worker's config, so the workflow never reads config. */
@@ -14,6 +14,8 @@ export interface RunSettings {
   audioTracks?: AudioSelection;
   /** 5.1 renditions of 5.1 tracks; absent in runs recorded before them (then: none). */
   surround?: boolean;
+  /** Video codecs of the ladder; absent in runs recorded before HEVC/AV1 rungs existed (then: H.264). */
+  videoCodecs?: VideoCodec[];
   /** The MP4 download's rung (`top`, a rung id) or `off`; absent in runs recorded before downloads (then: none). */
   downloads?: string;
   /** Loudness measured or normalised; absent when off (and in runs recorded before it). */

@@ -3,6 +3,7 @@
 // job encodes the audio continuously (no priming gap at any join) and cuts the thumbnails. Segments are
 // numbered and timed globally, so publishing only lists every chunk's segments in order (domain/stitch.ts).
 // Pure and deterministic: the workflow runs it (after planLadder) and its result is part of the history.
+import { isH264 } from './codec-rungs.js';
 import { planDownloads } from './downloads.js';
 import type { ChunkRange, JobSpec, Plan } from './types.js';
 
@@ -91,7 +92,8 @@ export const PREVIEW_MIN_CHUNKS = 8;
  */
 export function previewFirst(plan: Plan, maxInstances: number): Plan {
   const chunks = plan.jobs.filter((j) => j.chunk);
-  const lowest = plan.video.at(-1);
+  // The lowest H.264 rung: every player decodes it (HEVC and AV1 rungs follow the H.264 ones).
+  const lowest = plan.video.filter(isH264).at(-1);
   // The remux job runs after all others: it never waits beside them for an instance.
   const concurrent = plan.jobs.filter((j) => !j.remux).length;
   if (chunks.length === 0 || plan.video.length < 2 || !lowest || concurrent <= maxInstances) return plan;

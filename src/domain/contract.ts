@@ -18,11 +18,15 @@ export const presetSchema = z.enum(PRESETS);
 export const streamFormatSchema = z.enum(STREAM_FORMATS);
 export const parallelismSchema = z.enum(PARALLELISMS);
 export const segmentFormatSchema = z.enum(SEGMENT_FORMATS);
+/** Video codecs of the ladder: H.264 always; HEVC and AV1 rungs beside it when configured (domain/codec-rungs.ts). */
+export const VIDEO_CODECS = ['h264', 'hevc', 'av1'] as const;
+export const videoCodecSchema = z.enum(VIDEO_CODECS);
 
 export type PresetName = z.infer<typeof presetSchema>;
 export type StreamFormat = z.infer<typeof streamFormatSchema>;
 export type Parallelism = z.infer<typeof parallelismSchema>;
 export type SegmentFormat = z.infer<typeof segmentFormatSchema>;
+export type VideoCodec = z.infer<typeof videoCodecSchema>;
 
 // ---- the request ---------------------------------------------------------------------------------
 
@@ -84,13 +88,17 @@ export const videoRenditionSchema = z.object({
   maxrate: z.number().int().positive(),
   bufsize: z.number().int().positive(),
   /**
-   * x264 constant rate factor under the maxrate/bufsize cap (capped CRF). Absent: one-pass ABR at
-   * `bitrate`, as the seed preset and plans recorded before capped CRF encode.
+   * Constant rate factor under the maxrate/bufsize cap (capped CRF), H.264 rungs. Absent: one-pass ABR at
+   * `bitrate`, as the seed preset, HEVC and AV1 rungs and plans recorded before capped CRF encode.
    */
   crf: z.number().min(0).max(51).optional(),
-  /** H.264 profile and level, e.g. "high" and "4.0". */
-  profile: z.enum(['baseline', 'main', 'high']),
-  level: z.string().regex(/^[1-6](\.[0-3])?$/),
+  /** Profile and level, e.g. "high" and "4.0" (H.264), "main10" (HEVC); "auto": the encoder's lowest fitting level (HEVC, AV1). */
+  profile: z.enum(['baseline', 'main', 'high', 'main10']),
+  level: z.union([z.string().regex(/^[1-6](\.[0-3])?$/), z.literal('auto')]),
+  /** Absent: h264 (and in plans made before other codecs existed). */
+  codec: videoCodecSchema.optional(),
+  /** 10: encoded 10-bit (yuv420p10le); absent: 8-bit. */
+  bitDepth: z.literal(10).optional(),
 });
 
 /** ISO 639 language code as containers tag it ("eng", "fr", "pt-BR"). */
@@ -237,6 +245,8 @@ export const planSchema = z
     /** Keyframe interval in frames, identical in every rendition so segments align. */
     gopFrames: z.number().int().min(0),
     video: z.array(videoRenditionSchema),
+    /** Why configured HEVC/AV1 rungs were not planned (MPEG-TS segments), when they were not. */
+    videoCodecsSkipped: z.string().min(1).optional(),
     audio: audioRenditionSchema.optional(),
     /** Further audio tracks (other languages, commentary), encoded by the job that encodes `audio`. */
     moreAudio: z.array(audioRenditionSchema).optional(),

@@ -5,6 +5,7 @@
 // publish activity is bounded to minutes and a long film's top rung is gigabytes. A per-rendition plan puts
 // the audio with the lowest rung only: there the MP4 is skipped, with the reason in the plan and job.json.
 // The M4A is made by whichever job encodes the main audio.
+import { isH264 } from './codec-rungs.js';
 import type { DownloadsPlan, Plan } from './types.js';
 
 /** `top` (the highest rung), a rung id such as `720p`, or `off`. */
@@ -12,7 +13,8 @@ export type DownloadChoice = string;
 
 /** The rung of `choice`: that id when planned, else the highest planned rung below it (by short side), else the lowest. */
 export function downloadRung(plan: Pick<Plan, 'video'>, choice: DownloadChoice): string | undefined {
-  const rungs = plan.video;
+  // Downloads are H.264: every device plays it (HEVC and AV1 rungs are for players that say they decode them).
+  const rungs = plan.video.filter(isH264);
   if (rungs.length === 0) return undefined;
   if (choice === 'top') return rungs[0]?.id;
   if (rungs.some((r) => r.id === choice)) return choice;

@@ -1,5 +1,6 @@
 // Source probe + preset -> Plan: which renditions to encode, how, and in which jobs.
 // Pure and deterministic: the workflow runs it too (no Node built-ins, no clock, no randomness).
+import { addCodecRungs, isH264 } from './codec-rungs.js';
 import { versionFolder } from './layout.js';
 import { planDownloads, type DownloadChoice } from './downloads.js';
 import { planPicture } from './picture.js';
@@ -16,6 +17,7 @@ import type {
   SegmentFormat,
   SourceProbe,
   StreamFormat,
+  VideoCodec,
   VideoProbe,
   VideoRendition,
 } from './types.js';
@@ -39,6 +41,8 @@ export interface PlanOptions {
   loudness?: LoudnessSpec;
   /** The MP4 download's rung (`top`, a rung id) or `off` (the default: no downloads). */
   downloads?: DownloadChoice;
+  /** Video codecs of the ladder (default H.264 only): HEVC and AV1 rungs beside it (domain/codec-rungs.ts). */
+  videoCodecs?: readonly VideoCodec[];
 }
 
 interface Rung {
@@ -267,7 +271,7 @@ function planJobs(parallelism: Parallelism, video: VideoRendition[], audio: bool
   if (video.length === 0) return [{ id: 'audio', videoIds: [], audio: true, thumbnails: false }];
   if (parallelism === 'single') return [{ id: 'all', videoIds: video.map((v) => v.id), audio, thumbnails: true }];
   // The lowest rung is the quickest encode: it carries audio and thumbnails so jobs finish together.
-  const lowest = video[video.length - 1]?.id;
+  const lowest = video.filter(isH264).at(-1)?.id;
   return video.map((v) => ({ id: v.id, videoIds: [v.id], audio: audio && v.id === lowest, thumbnails: v.id === lowest }));
 }
 
@@ -288,7 +292,8 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
   const picture = planPicture(probe.video);
   // An interlaced stream's base rate may be its field rate (H.264 PAFF): deinterlacing keeps the frame rate.
   const fps = probe.video ? planFps(picture?.deinterlace ? probe.video.fps : sourceFps(probe.video)) : 0;
-  const video = probe.video ? planVideo(probe.video, probe, preset, fps) : [];
+  const codecs = addCodecRungs(probe.video ? planVideo(probe.video, probe, preset, fps) : [], options.videoCodecs ?? ['h264'], { segmentFormat, sourceBitDepth: probe.video?.bitDepth ?? 8 });
+  const video = codecs.video;
   const [audio, ...moreAudio] = planAudio(probe, preset, options.audioTracks ?? 'all', options.surround === true);
   const gopFrames = video.length === 0 ? 0 : preset === 'seed' ? 48 : Math.max(1, Math.round(GOP_SECONDS * fps));
   // Default segments are whole GOPs (4 s at 30 fps, 4.004 s at 29.97), so every cut lands on a keyframe.
@@ -303,6 +308,7 @@ export function planLadder(probe: SourceProbe, options: PlanOptions = {}): Plan 
     fps,
     gopFrames,
     video,
+    ...(codecs.skipped ? { videoCodecsSkipped: codecs.skipped } : {}),
     ...(audio ? { audio } : {}),
     ...(moreAudio.length > 0 ? { moreAudio } : {}),
     durationSec: probe.durationSec,

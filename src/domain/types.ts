@@ -34,10 +34,11 @@ export type {
   ThumbnailSet,
   TranscodeRequest,
   TranscoderEvent,
+  VideoCodec,
   VideoRendition,
 } from './contract.js';
 export { EXIT } from './contract.js';
-import type { DestRef, DownloadFile, DownloadsPlan, InterlaceCheck, LoudnessSpec, PictureSpec, PresetName, RenditionLoudness, SegmentFormat, SourceRef, StreamFormat, TextSkipped } from './contract.js';
+import type { DestRef, DownloadFile, DownloadsPlan, InterlaceCheck, LoudnessSpec, PictureSpec, PresetName, RenditionLoudness, SegmentFormat, SourceRef, StreamFormat, TextSkipped, VideoCodec } from './contract.js';
 
 // ---- probe -------------------------------------------------------------------------------------
 
@@ -148,7 +149,10 @@ export interface JobRecord {
     formats: StreamFormat[];
     segmentFormat: SegmentFormat;
     durationSec: number;
-    video: { id: string; width: number; height: number; bitrate: number }[];
+    /** codec: absent for H.264, else hevc or av1. */
+    video: { id: string; width: number; height: number; bitrate: number; codec?: VideoCodec }[];
+    /** Why configured HEVC/AV1 rungs were not encoded (MPEG-TS segments). */
+    videoCodecsSkipped?: string;
     audio?: { id: string; bitrate: number; channels: number };
     /** Every audio rendition (the default first) with its language, name and role. */
     audioTracks?: { id: string; channels: number; language?: string; name?: string; role?: string }[];

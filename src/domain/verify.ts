@@ -4,7 +4,7 @@ import { PlaylistError, parseMediaPlaylist, resolveUri } from './manifests/parse
 import { segmentSeconds } from './manifests/uri.js';
 import { planAudioRenditions } from './ladder.js';
 import { renditionsFile } from './layout.js';
-import type { Plan, RenditionMeta, RenditionsFile } from './types.js';
+import type { Plan, RenditionMeta, RenditionsFile, VideoCodec } from './types.js';
 
 export { parseMediaPlaylist, resolveUri, PlaylistError } from './manifests/parse-media-playlist.js';
 export type { MediaPlaylist } from './manifests/parse-media-playlist.js';
@@ -40,6 +40,9 @@ export interface VerifyInput {
  * rounded to whole frames (~42 ms at 24 fps). Anything beyond that is lost or invented media.
  */
 export const DEFAULT_TOLERANCE_SEC = 0.1;
+
+/** The codecs-string sample entries of each planned video codec (the bytes say which one was written). */
+const SAMPLE_ENTRIES: Record<VideoCodec, string[]> = { h264: ['avc1', 'avc3'], hevc: ['hvc1', 'hev1'], av1: ['av01'] };
 
 /** Segment boundaries of different renditions must agree to a millisecond (timescales may differ). */
 const BOUNDARY_SLACK_SEC = 0.001;
@@ -115,6 +118,9 @@ export function verifyOutputs(input: VerifyInput): Problem[] {
     if (seen.has(r.id)) add('duplicate-rendition', `rendition ${r.id} is written by more than one job`);
     seen.add(r.id);
     const planned = plannedVideo.get(r.id);
+    if (r.kind === 'video' && planned && !SAMPLE_ENTRIES[planned.codec ?? 'h264'].includes(r.codecs.split('.')[0] ?? '')) {
+      add('codec-mismatch', `rendition ${r.id} is ${r.codecs}, planned as ${planned.codec ?? 'h264'}`);
+    }
     if (r.kind === 'video' && planned && ((r.height ?? 0) > planned.height || (r.width ?? 0) > planned.width)) {
       add('taller-than-planned', `rendition ${r.id} is ${r.width}x${r.height}, planned at most ${planned.width}x${planned.height}`);
     }

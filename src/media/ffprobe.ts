@@ -42,7 +42,7 @@ export const probeMedia = (target: string, timeoutMs = 60_000): Promise<unknown>
 
 /** What codec strings are computed from: profile, level, time base and the decoder configuration bytes. */
 export const probeCodecData = (target: string, timeoutMs = 30_000): Promise<unknown> =>
-  ffprobe(['-show_data', '-show_entries', 'stream=codec_type,codec_name,profile,level,time_base,width,height,extradata', '--', target], timeoutMs);
+  ffprobe(['-show_data', '-show_entries', 'stream=codec_type,codec_name,codec_tag_string,profile,level,time_base,width,height,extradata', '--', target], timeoutMs);
 
 
 /** idet's multi-frame counts from ffmpeg's log (the single-frame line is noisier). */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import type { SegmentFormat, VideoRendition } from '../domain/types.js';
 import { ToolError } from '../media/ffprobe.js';
+import { pixelFormat, videoEncoderOptions, type EncodedRung } from './video-encoders.js';
 
 export { ToolError };
 
@@ -32,7 +33,7 @@ export interface EncodeSpec {
   deinterlace?: { fieldOrder: 'tff' | 'bff' };
   /** Tone-map an HDR source to SDR BT.709 once, at the top rendition's size, before the split. */
   toneMap?: { from: 'pq' | 'hlg'; primaries: string; matrix: string };
-  video: Pick<VideoRendition, 'width' | 'height' | 'bitrate' | 'maxrate' | 'bufsize' | 'crf' | 'profile' | 'level'>[];
+  video: (Pick<VideoRendition, 'width' | 'height'> & EncodedRung)[];
   /** Audio renditions, each from its own source stream (absolute index), after the videos in variant order. */
   audio?: { stream: number; bitrate: number; channels: number; sampleRate: number; language?: string; filter?: string }[];
   /** Variant i (videos in order, then audio) lands in variantDir(outDir, i). */
@@ -91,17 +92,19 @@ function filterGraph(spec: EncodeSpec): string | undefined {
   const chains = [`[0:${spec.videoStream}]${head},${toneMapChain(spec)}split=${branches.length}${branches.map((b) => `[${b}]`).join('')}`];
   spec.video.forEach((v, i) => {
     // Scaling to the planned display size yields square pixels; autorotate has already turned the frame.
-    chains.push(`[v${i}]scale=${v.width}:${v.height},setsar=1,format=yuv420p[out${i}]`);
+    chains.push(`[v${i}]scale=${v.width}:${v.height},setsar=1,format=${pixelFormat(v)}[out${i}]`);
   });
   if (t) {
     // Frame 0 and the poster frame both go to an image2 output in update mode: the file keeps the
     // last one, so a video shorter than the poster time still gets its first frame.
     const pick = t.posterFrame > 0 ? `eq(n,0)+eq(n,${t.posterFrame})` : 'eq(n,0)';
     // A job that decodes only for its pictures tone-maps the few frames it keeps, not every frame.
+    // A tone map kept at 10 bits for 10-bit rungs: the pictures are 8-bit as always.
+    const eight = spec.toneMap && spec.video.some((v) => v.bitDepth === 10) ? 'format=yuv420p,' : '';
     const hdr = (size: { width: number; height: number }): string => (spec.video.length === 0 && spec.toneMap ? toneMapTo(spec.toneMap, size) : '');
-    chains.push(`[poster]select='${pick}',${hdr({ width: t.posterWidth, height: t.posterHeight })}scale=${t.posterWidth}:${t.posterHeight},setsar=1,split=2[png][jpeg]`);
+    chains.push(`[poster]select='${pick}',${eight}${hdr({ width: t.posterWidth, height: t.posterHeight })}scale=${t.posterWidth}:${t.posterHeight},setsar=1,split=2[png][jpeg]`);
     const b = t.storyboard;
-    if (b) chains.push(`[board]fps=1/${b.intervalSec}:eof_action=pass,${hdr({ width: b.tileWidth, height: b.tileHeight })}scale=${b.tileWidth}:${b.tileHeight},setsar=1,tile=${b.columns}x${b.rows}[sheet]`);
+    if (b) chains.push(`[board]fps=1/${b.intervalSec}:eof_action=pass,${eight}${hdr({ width: b.tileWidth, height: b.tileHeight })}scale=${b.tileWidth}:${b.tileHeight},setsar=1,tile=${b.columns}x${b.rows}[sheet]`);
   }
   return chains.join(';');
 }
@@ -118,31 +121,26 @@ export function toneMapChain(spec: Pick<EncodeSpec, 'toneMap' | 'video' | 'thumb
   if (!t || !top) return '';
   // A job of one low rung may also cut the poster, which can be larger: then the poster's size.
   const poster = spec.thumbnails;
-  return toneMapTo(t, poster && poster.posterWidth * poster.posterHeight > top.width * top.height ? { width: poster.posterWidth, height: poster.posterHeight } : top);
+  const size = poster && poster.posterWidth * poster.posterHeight > top.width * top.height ? { width: poster.posterWidth, height: poster.posterHeight } : top;
+  // 10-bit HEVC/AV1 rungs of a 10-bit source keep 10 bits through the tone map; H.264 rungs take 8 after scaling.
+  return toneMapTo(t, size, spec.video.some((v) => v.bitDepth === 10) ? 'yuv420p10le' : 'yuv420p');
 }
 
-function toneMapTo(t: NonNullable<EncodeSpec['toneMap']>, size: { width: number; height: number }): string {
+function toneMapTo(t: NonNullable<EncodeSpec['toneMap']>, size: { width: number; height: number }, format = 'yuv420p'): string {
   const tin = t.from === 'pq' ? 'smpte2084' : 'arib-std-b67';
   return `zscale=w=${size.width}:h=${size.height}:tin=${tin}:pin=${t.primaries}:min=${t.matrix}:t=linear:npl=100,format=gbrpf32le,` +
-    'zscale=p=bt709,tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p,';
+    `zscale=p=bt709,tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=${format},`;
 }
 
 function streamOptions(spec: EncodeSpec): string[] {
   const opts: string[] = [];
-  spec.video.forEach((v, i) => {
-    // Capped CRF (quality target under the VBV cap) when the plan says so, else one-pass ABR.
-    const rate = v.crf === undefined ? [`-b:v:${i}`, String(v.bitrate)] : [`-crf:v:${i}`, String(v.crf)];
-    opts.push('-map', `[out${i}]`, `-c:v:${i}`, 'libx264', ...rate, `-maxrate:v:${i}`, String(v.maxrate),
-      `-bufsize:v:${i}`, String(v.bufsize), `-profile:v:${i}`, v.profile, `-level:v:${i}`, v.level);
-  });
+  const x264Preset = spec.x264Preset ?? X264_PRESET;
+  spec.video.forEach((v, i) => opts.push('-map', `[out${i}]`, ...videoEncoderOptions(v, i, { gopFrames: spec.gopFrames, x264Preset })));
   if (spec.video.length > 0) {
-    // Closed, fixed GOPs with keyframes on the same frame numbers in every rendition: segments align.
-    // And a fixed B-frame pattern (b-adapt 0): every segment then has the same most negative composition
-    // offset, which ffmpeg's DASH reader, opening each segment afresh, takes as that segment's PTS shift
-    // (adaptive B-frames gave segments of one rung different shifts: two frames on one PTS at the join).
+    // Closed, fixed GOPs with keyframes on the same frame numbers in every rendition: segments align
+    // (each encoder's own options, B-frame pattern included, are in video-encoders.ts).
     const g = String(spec.gopFrames);
-    opts.push('-preset', spec.x264Preset ?? X264_PRESET, '-b_strategy', '0', '-g', g, '-keyint_min', g, '-sc_threshold', '0', '-flags:v', '+cgop',
-      '-force_key_frames', `expr:eq(mod(n,${g}),0)`, '-pix_fmt', 'yuv420p');
+    opts.push('-g', g, '-keyint_min', g, '-sc_threshold', '0', '-flags:v', '+cgop', '-force_key_frames', `expr:eq(mod(n,${g}),0)`);
     // Tone-mapped output says what it is; otherwise a player may take the source's tags for it.
     if (spec.toneMap) opts.push('-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv');
   }

@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { aacCodecFromExtradata, aacCodecFromProfile, avcCodecFromExtradata, parseHexDump } from '../domain/codecs.js';
+import { av1CodecFromAv1c } from '../domain/codecs-av1.js';
+import { hevcCodecFromHvcc } from '../domain/codecs-hevc.js';
 import { mediaFolder, mediaPlaylist } from '../domain/layout.js';
 import { parseMediaPlaylist } from '../domain/manifests/parse-media-playlist.js';
 import type { RenditionMeta, SegmentFormat } from '../domain/types.js';
@@ -48,6 +50,7 @@ const TS_TIMESCALE = 90_000;
 interface CodecStream {
   codec_type?: string;
   codec_name?: string;
+  codec_tag_string?: string;
   profile?: string;
   width?: number;
   height?: number;
@@ -60,8 +63,12 @@ async function codecOf(path: string, kind: 'video' | 'audio'): Promise<{ codecs:
   if (!stream) throw new Error(`${path}: no ${kind} stream in the output`);
   const extradata = parseHexDump(stream.extradata ?? '');
   if (kind === 'video') {
-    if (stream.codec_name !== 'h264') throw new Error(`${path}: expected H.264 output, got ${stream.codec_name}`);
-    return { codecs: avcCodecFromExtradata(extradata), ...(stream.width ? { width: stream.width, height: stream.height } : {}) };
+    const size = stream.width ? { width: stream.width, height: stream.height } : {};
+    // The fMP4 sample entry's decoder configuration (hvcC, av1C); HEVC and AV1 are never planned in MPEG-TS.
+    if (stream.codec_name === 'hevc') return { codecs: hevcCodecFromHvcc(stream.codec_tag_string ?? '', extradata), ...size };
+    if (stream.codec_name === 'av1') return { codecs: av1CodecFromAv1c(extradata), ...size };
+    if (stream.codec_name !== 'h264') throw new Error(`${path}: expected H.264, HEVC or AV1 output, got ${stream.codec_name}`);
+    return { codecs: avcCodecFromExtradata(extradata), ...size };
   }
   // fMP4 stores the AudioSpecificConfig; ADTS in MPEG-TS does not always expose it.
   return { codecs: extradata.length >= 2 ? aacCodecFromExtradata(extradata) : aacCodecFromProfile(stream.profile) };

@@ -10,7 +10,7 @@ import { DEFAULT_SCRATCH_BYTES, type Config } from '../config.js';
 import { jobSeconds } from '../domain/chunks.js';
 import { planLadder, type PlanOptions } from '../domain/ladder.js';
 import { streamPrefix, versionFolder } from '../domain/layout.js';
-import type { AudioSelection, DestRef, Plan, PresetName, SegmentFormat, StreamFormat } from '../domain/types.js';
+import type { AudioSelection, DestRef, Plan, PresetName, SegmentFormat, StreamFormat, VideoCodec } from '../domain/types.js';
 import { LocalFolderStore } from '../adapters/local/object-store.js';
 import { closeStore, openStore } from '../adapters/open-store.js';
 import { parseStoreUri } from '../adapters/uri.js';
@@ -39,6 +39,8 @@ export interface TranscodeArgs {
   /** Source audio tracks kept when planning here (default all), and whether 5.1 tracks also get a 5.1 rendition (default yes). */
   audioTracks?: AudioSelection;
   surround?: boolean;
+  /** Video codecs of the plan made here (without --plan); default H.264 only. */
+  videoCodecs?: VideoCodec[];
   workDir?: string;
 }
 
@@ -71,6 +73,7 @@ export function planOptions(args: TranscodeArgs, etag: string): PlanOptions {
     ...(args.formats ? { formats: args.formats } : {}),
     ...(args.segmentFormat ? { segmentFormat: args.segmentFormat } : {}),
     ...(args.audioTracks ? { audioTracks: args.audioTracks } : {}),
+    ...(args.videoCodecs ? { videoCodecs: args.videoCodecs } : {}),
     surround: args.surround ?? true,
     parallelism: 'single',
     etag,

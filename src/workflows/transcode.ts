@@ -56,6 +56,7 @@ function plan(request: TranscodeRequest, inspected: InspectResult): Plan {
       parallelism: settings.parallelism,
       ...(settings.audioTracks ? { audioTracks: settings.audioTracks } : {}),
       ...(settings.surround ? { surround: true } : {}),
+      ...(settings.videoCodecs ? { videoCodecs: settings.videoCodecs } : {}),
       // Runs recorded before downloads and loudness existed carry neither setting and plan as before.
       ...(settings.downloads ? { downloads: settings.downloads } : {}),
       ...(settings.loudness ? { loudness: settings.loudness } : {}),

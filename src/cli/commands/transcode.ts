@@ -3,7 +3,7 @@
 // Exit codes: 0 done, 65 unusable input (never retried), 75 transient I/O (retried), else a crash.
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
-import { audioSelectionTextSchema, EXIT, PRESETS, SEGMENT_FORMATS, STREAM_FORMATS, type AudioSelection, type PresetName, type SegmentFormat } from '../../domain/contract.js';
+import { audioSelectionTextSchema, EXIT, PRESETS, SEGMENT_FORMATS, STREAM_FORMATS, VIDEO_CODECS, type AudioSelection, type PresetName, type SegmentFormat } from '../../domain/contract.js';
 import { classifyError, UsageError } from '../../transcoder/errors.js';
 import { loadPlan } from '../../transcoder/plan-schema.js';
 import { createEventSink } from '../../transcoder/progress.js';
@@ -20,6 +20,7 @@ interface Options {
   segmentFormat?: string;
   audioTracks?: string;
   surround?: boolean;
+  codecs?: string;
   workDir?: string;
 }
 
@@ -37,6 +38,8 @@ function audioTracks(value: string): AudioSelection {
 /** The command's options as the run takes them; a bad value is a UsageError naming its flag. */
 export async function toArgs(o: Options): Promise<TranscodeArgs> {
   const formats = o.formats?.split(',').map((f) => choice('--formats', f.trim(), STREAM_FORMATS));
+  const codecs = o.codecs?.split(',').map((c) => choice('--codecs', c.trim(), VIDEO_CODECS));
+  if (codecs && !codecs.includes('h264')) throw new UsageError(`--codecs ${o.codecs}: must include h264 (HEVC and AV1 rungs come beside it)`);
   return {
     source: o.source,
     dest: o.dest,
@@ -49,6 +52,7 @@ export async function toArgs(o: Options): Promise<TranscodeArgs> {
     ...(o.audioTracks !== undefined ? { audioTracks: audioTracks(o.audioTracks) } : {}),
     // Commander's --no-surround: true unless given.
     ...(o.surround === false ? { surround: false } : {}),
+    ...(codecs ? { videoCodecs: codecs } : {}),
     ...(o.workDir ? { workDir: o.workDir } : {}),
   };
 }
@@ -76,6 +80,7 @@ export function registerTranscode(program: Command): void {
     .option('--segment-format <fmt>', 'cmaf (fMP4, shared by HLS and DASH) or ts (legacy HLS only)')
     .option('--audio-tracks <which>', 'source audio tracks kept when planning: all (default), first, or languages such as eng,fra')
     .option('--no-surround', 'no 5.1 rendition for 5.1 tracks (default: one besides the stereo one)')
+    .option('--codecs <list>', 'video codecs without --plan: h264 (default), h264,hevc, h264,av1 or h264,hevc,av1')
     .option('--work-dir <dir>', 'scratch folder (default: the system temp folder)')
     .action(async (options: Options) => {
       const started = Date.now();

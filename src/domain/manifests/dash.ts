@@ -140,30 +140,9 @@ export function renderDashManifest(renditions: RenditionMeta[], opts: { duration
   }
   const longest = Math.max(...renditions.flatMap((r) => r.segments.map((s) => segmentSeconds(r.timescale, s))));
   const sets: XmlNode[] = [];
-  if (video.length > 0) {
-    const rates = new Set(video.map((v) => dashFrameRate(positive(v, 'frameRate'))));
-    const shared = rates.size === 1 ? [...rates][0] : undefined;
-    sets.push({
-      '@_id': sets.length,
-      '@_contentType': 'video',
-      '@_mimeType': 'video/mp4',
-      '@_segmentAlignment': 'true',
-      '@_startWithSAP': 1,
-      '@_maxWidth': Math.max(...video.map((v) => positive(v, 'width'))),
-      '@_maxHeight': Math.max(...video.map((v) => positive(v, 'height'))),
-      ...(shared ? { '@_frameRate': shared } : { '@_maxFrameRate': [...rates].sort((a, b) => eval0(b) - eval0(a))[0] }),
-      Representation: video.map((v) => ({
-        '@_id': v.id,
-        '@_bandwidth': Math.ceil(v.peakBitrate),
-        '@_codecs': v.codecs,
-        '@_width': positive(v, 'width'),
-        '@_height': positive(v, 'height'),
-        '@_frameRate': dashFrameRate(positive(v, 'frameRate')),
-        '@_sar': '1:1',
-        ...addressing(v),
-      })),
-    });
-  }
+  // One AdaptationSet per video codec (H.264 first): players switch within a set and pick the set they decode.
+  const families = [...new Set(video.map(codecFamily))].sort((a, b) => Number(b === 'avc1') - Number(a === 'avc1'));
+  for (const family of families) sets.push(videoSet(video.filter((v) => codecFamily(v) === family), sets.length));
   const main = audio.find((a) => a.role === 'main') ?? audio[0];
   for (const a of audio) {
     sets.push({
@@ -200,6 +179,38 @@ export function renderDashManifest(renditions: RenditionMeta[], opts: { duration
   const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '  ', suppressEmptyNode: true, suppressBooleanAttributes: false });
   return builder.build(doc);
 }
+
+/** One video AdaptationSet: the renditions of one codec. */
+function videoSet(video: RenditionMeta[], id: number): XmlNode {
+  const rates = new Set(video.map((v) => dashFrameRate(positive(v, 'frameRate'))));
+  const shared = rates.size === 1 ? [...rates][0] : undefined;
+  return {
+    '@_id': id,
+    '@_contentType': 'video',
+    '@_mimeType': 'video/mp4',
+    '@_segmentAlignment': 'true',
+    '@_startWithSAP': 1,
+    '@_maxWidth': Math.max(...video.map((v) => positive(v, 'width'))),
+    '@_maxHeight': Math.max(...video.map((v) => positive(v, 'height'))),
+    ...(shared ? { '@_frameRate': shared } : { '@_maxFrameRate': [...rates].sort((a, b) => eval0(b) - eval0(a))[0] }),
+    Representation: video.map((v) => ({
+      '@_id': v.id,
+      '@_bandwidth': Math.ceil(v.peakBitrate),
+      '@_codecs': v.codecs,
+      '@_width': positive(v, 'width'),
+      '@_height': positive(v, 'height'),
+      '@_frameRate': dashFrameRate(positive(v, 'frameRate')),
+      '@_sar': '1:1',
+      ...addressing(v),
+    })),
+  };
+}
+
+/** The sample entry of a codecs string ("avc1.64001f" -> avc1; avc3 counts as avc1, hev1 as hvc1). */
+const codecFamily = (v: RenditionMeta): string => {
+  const entry = v.codecs.split('.')[0] ?? '';
+  return entry === 'avc3' ? 'avc1' : entry === 'hev1' ? 'hvc1' : entry;
+};
 
 /**
  * One text AdaptationSet per track, a single-file WebVTT Representation (BaseURL relative to the MPD).

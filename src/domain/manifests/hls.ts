@@ -70,9 +70,13 @@ const hasAudioCodec = (codecs: string): boolean => codecs.split(',').some((c) =>
  */
 export const START_VARIANT_MAX_BPS = 3_000_000;
 
-function variantOrder<T extends { bandwidth: number }>(variants: T[]): T[] {
+/** An H.264 variant: the start variant is one of those when there are any (every player decodes it; HEVC and AV1 ones sit beside it). */
+const isAvc = (codecs: string): boolean => /^avc[13]\./.test(codecs);
+
+function variantOrder<T extends { bandwidth: number; avc: boolean }>(variants: T[]): T[] {
   const descending = [...variants].sort((a, b) => b.bandwidth - a.bandwidth);
-  const start = descending.find((v) => v.bandwidth <= START_VARIANT_MAX_BPS) ?? descending[descending.length - 1];
+  const pool = descending.some((v) => v.avc) ? descending.filter((v) => v.avc) : descending;
+  const start = pool.find((v) => v.bandwidth <= START_VARIANT_MAX_BPS) ?? pool[pool.length - 1];
   return start ? [start, ...descending.filter((v) => v !== start)] : [];
 }
 
@@ -181,7 +185,7 @@ export function renderMasterPlaylist(renditions: RenditionMeta[], text: TextOutp
   if (audio && grouped) for (const g of groups) lines.push(...audioMedia(g.members, g.main, g.id));
   else if (audios.length > 1) throw new ManifestError(`master playlist: audio muxed into the video variants, yet ${audios.length} audio renditions`);
 
-  const variantsOf = (g: (typeof groups)[number] | undefined): { bandwidth: number; lines: string[] }[] => video.map((v) => {
+  const variantsOf = (g: (typeof groups)[number] | undefined): { bandwidth: number; avc: boolean; lines: string[] }[] => video.map((v) => {
     for (const field of ['width', 'height', 'frameRate'] as const) {
       if (!(Number(v[field]) > 0)) throw new ManifestError(`rendition ${v.id}: ${field} missing for a video variant`);
     }
@@ -195,7 +199,7 @@ export function renderMasterPlaylist(renditions: RenditionMeta[], text: TextOutp
       `CODECS=${quoted(g ? `${v.codecs},${g.codecs}` : v.codecs)}`,
       ...(g ? [`AUDIO=${quoted(g.id)}`] : []),
     ];
-    return { bandwidth, lines: [`#EXT-X-STREAM-INF:${attrs.join(',')}${subs}`, escapePath(v.playlist)] };
+    return { bandwidth, avc: isAvc(v.codecs), lines: [`#EXT-X-STREAM-INF:${attrs.join(',')}${subs}`, escapePath(v.playlist)] };
   });
   // The stereo variants first (the start variant among them), then the 5.1 ones, each in descending bandwidth.
   const [first, ...more] = grouped && audio ? groups : [undefined];
