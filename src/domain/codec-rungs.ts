@@ -9,6 +9,8 @@ import type { SegmentFormat, VideoCodec, VideoRendition } from './types.js';
  * slow presets). At the presets we run the benchmark source comes out 0.008 (HEVC) and 0.029 (AV1, which
  * also undershoots its target) SSIM below H.264 (BENCHMARKS.md "Modern codecs"); no sweep done yet.
  */
+/** maxrate over bitrate of an HEVC or AV1 rung. */
+export const ABR_PEAK = 1.5;
 export const CODEC_BITRATE_FACTOR: Record<Exclude<VideoCodec, 'h264'>, number> = { hevc: 0.7, av1: 0.6 };
 
 /** H.264 rungs: the default ladder, the one downloads, thumbnails and the preview use. */
@@ -41,7 +43,9 @@ export function addCodecRungs(h264: VideoRendition[], codecs: readonly VideoCode
         width: v.width,
         height: v.height,
         bitrate,
-        maxrate: Math.max(bitrate, roundKbps(v.maxrate * factor)),
+        // One-pass ABR (x265, SVT-AV1), whose peaks need room above the target: SVT-AV1 refuses a maxrate
+        // that is not above it. The H.264 rung's maxrate is its capped-CRF cap, its bitrate.
+        maxrate: roundKbps(bitrate * ABR_PEAK),
         bufsize: Math.round(v.bufsize * factor),
         profile: codec === 'hevc' && ten ? 'main10' : 'main',
         level: 'auto',

@@ -39,7 +39,7 @@ describe('planLadder with HEVC and AV1', () => {
     expect(plan.video.map((v) => v.id)).toEqual(['720p', '480p', '360p', '720p-hevc', '480p-hevc', '360p-hevc', '720p-av1', '480p-av1', '360p-av1']);
     const hevc = plan.video[3]!;
     const top = h264.video[0]!;
-    expect(hevc).toEqual({ id: '720p-hevc', width: 1280, height: 720, bitrate: Math.round((top.bitrate * 0.7) / 1000) * 1000, maxrate: Math.round((top.maxrate * 0.7) / 1000) * 1000, bufsize: Math.round(top.bufsize * 0.7), profile: 'main', level: 'auto', codec: 'hevc' });
+    expect(hevc).toEqual({ id: '720p-hevc', width: 1280, height: 720, bitrate: Math.round((top.bitrate * 0.7) / 1000) * 1000, maxrate: Math.round((Math.round((top.bitrate * 0.7) / 1000) * 1000 * 1.5) / 1000) * 1000, bufsize: Math.round(top.bufsize * 0.7), profile: 'main', level: 'auto', codec: 'hevc' });
     expect(plan.video[6]).toMatchObject({ codec: 'av1', bitrate: Math.round((top.bitrate * 0.6) / 1000) * 1000, profile: 'main' });
     expect(plan.video[6]).not.toHaveProperty('bitDepth');
     expect(planSchema.parse(plan)).toEqual(plan);
