@@ -181,8 +181,8 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
       });
       // A time-split run's stream goes out without waiting for its MP4 download (remux-after.ts).
       const stream = streamPlan(p);
-      const jobs = { run, plan: p, source, dest, settings, workflowId: info.workflowId, runId: info.runId };
-      await runJobs({ ...jobs, jobs: stream.jobs, ...(onPreview ? { onPreview } : {}) });
+      const jobsContext = { run, plan: p, source, dest, settings, workflowId: info.workflowId, runId: info.runId };
+      await runJobs({ ...jobsContext, jobs: stream.jobs, ...(onPreview ? { onPreview } : {}) });
 
       run.setStage('verifying');
       await storage.verify({ source, dest, plan: stream });
@@ -218,7 +218,7 @@ export async function transcode(request: TranscodeRequest, lineage?: Lineage): P
       if (published.hls) done.hls = published.hls;
       if (published.dash) done.dash = published.dash;
       if (published.thumbnail) done.thumbnail = published.thumbnail;
-      const withDownload = await remuxAfterStream(jobs, facts);
+      const withDownload = await remuxAfterStream(jobsContext, facts);
       if (withDownload) ({ record, details } = withDownload);
       return { ...done, attempts: { ...run.attempts } };
     });
